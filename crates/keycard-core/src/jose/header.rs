@@ -1,0 +1,268 @@
+//! The JWS protected header: parsed strictly, and only the parameters Keycard acts on kept.
+//!
+//! `jwk`, `jku`, `x5u`, `x5c` and `x5t` are read past and dropped: a key never comes from
+//! the token it is meant to check, and nothing in a header is ever fetched.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+
+use super::Algorithm;
+use super::strict_json::{self, Checked, Name, SeenNames};
+use crate::TokenError;
+
+const NOT_OBJECT: &str = "header is not a JSON object";
+const ALG_NOT_STRING: &str = "header alg is not a string";
+const MEMBER_NOT_STRING: &str = "header kid, typ or cty is not a string";
+const CRIT_NOT_LIST: &str = "header crit is not an array of strings";
+const B64_NOT_BOOL: &str = "header b64 is not a boolean";
+
+/// The rule texts this module raises inside `serde_json`, so errors map back to them.
+pub(crate) const REASONS: &[&str] = &[
+    NOT_OBJECT,
+    ALG_NOT_STRING,
+    MEMBER_NOT_STRING,
+    CRIT_NOT_LIST,
+    B64_NOT_BOOL,
+];
+
+/// Header parameters Keycard understands when a token lists them in `crit`.
+const UNDERSTOOD_CRIT: &[&str] = &["b64"];
+
+/// A verified-to-be-well-formed JWS protected header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The signature algorithm; always one Keycard implements.
+    pub alg: Algorithm,
+    /// The key id, if any.
+    pub kid: Option<String>,
+    /// The media type of the whole token (`JWT`, `at+jwt`, ...), if any.
+    pub typ: Option<String>,
+    /// The media type of the payload, if any.
+    pub cty: Option<String>,
+}
+
+impl Header {
+    /// A header for `alg` with no other parameters.
+    pub fn new(alg: Algorithm) -> Self {
+        Self {
+            alg,
+            kid: None,
+            typ: None,
+            cty: None,
+        }
+    }
+
+    /// Parses a decoded header, applying every header rule.
+    pub fn parse(bytes: &[u8]) -> Result<Self, TokenError> {
+        let raw = strict_json::from_slice_seed(bytes, RawHeaderSeed).map_err(|e| {
+            TokenError::Malformed(strict_json::reason(&e, "header is not UTF-8 JSON"))
+        })?;
+        raw.check()
+    }
+
+    /// The header as compact JSON, members in a fixed order.
+    pub fn to_json(&self) -> String {
+        let mut object = serde_json::Map::new();
+        object.insert("alg".into(), self.alg.name().into());
+        if let Some(kid) = &self.kid {
+            object.insert("kid".into(), kid.as_str().into());
+        }
+        if let Some(typ) = &self.typ {
+            object.insert("typ".into(), typ.as_str().into());
+        }
+        if let Some(cty) = &self.cty {
+            object.insert("cty".into(), cty.as_str().into());
+        }
+        serde_json::Value::Object(object).to_string()
+    }
+
+    /// Whether `typ` names the media type `expected`, as RFC 7515 section 4.1.9 compares
+    /// them: case-insensitively, with an optional `application/` prefix.
+    pub fn typ_is(&self, expected: &str) -> bool {
+        self.typ
+            .as_deref()
+            .is_some_and(|typ| media_type_eq(typ, expected))
+    }
+}
+
+fn media_type_eq(a: &str, b: &str) -> bool {
+    fn short(t: &str) -> &str {
+        match t.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &t[12..],
+            _ => t,
+        }
+    }
+    short(a).eq_ignore_ascii_case(short(b))
+}
+
+struct RawHeader<'de> {
+    alg: Option<Name<'de>>,
+    kid: Option<Name<'de>>,
+    typ: Option<Name<'de>>,
+    cty: Option<Name<'de>>,
+    crit: Option<Vec<Name<'de>>>,
+    b64: Option<bool>,
+    seen: SeenNames<'de>,
+}
+
+impl RawHeader<'_> {
+    fn check(self) -> Result<Header, TokenError> {
+        let alg = self.alg.ok_or(TokenError::Malformed("header has no alg"))?;
+        let alg = Algorithm::from_name(alg.as_str())
+            .ok_or_else(|| TokenError::UnsupportedAlg(alg.into_string()))?;
+        if let Some(crit) = &self.crit {
+            // RFC 7515 section 4.1.11: non-empty, every name understood and present.
+            let understood = |name: &Name<'_>| {
+                UNDERSTOOD_CRIT.contains(&name.as_str()) && self.seen.contains(name.as_str())
+            };
+            if crit.is_empty() || !crit.iter().all(understood) {
+                return Err(TokenError::UnsupportedCrit);
+            }
+        }
+        if self.b64 == Some(false) {
+            return Err(TokenError::UnencodedPayload);
+        }
+        Ok(Header {
+            alg,
+            kid: self.kid.map(Name::into_string),
+            typ: self.typ.map(Name::into_string),
+            cty: self.cty.map(Name::into_string),
+        })
+    }
+}
+
+struct RawHeaderSeed;
+
+impl<'de> DeserializeSeed<'de> for RawHeaderSeed {
+    type Value = RawHeader<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(RawHeaderVisitor)
+    }
+}
+
+struct RawHeaderVisitor;
+
+impl<'de> Visitor<'de> for RawHeaderVisitor {
+    type Value = RawHeader<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(NOT_OBJECT)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut raw = RawHeader {
+            alg: None,
+            kid: None,
+            typ: None,
+            cty: None,
+            crit: None,
+            b64: None,
+            seen: SeenNames::default(),
+        };
+        while let Some(name) = map.next_key::<Name<'de>>()? {
+            match raw.seen.insert::<A::Error>(name)? {
+                "alg" => raw.alg = Some(map.next_value().map_err(|_| custom(ALG_NOT_STRING))?),
+                field @ ("kid" | "typ" | "cty") => {
+                    let value = map.next_value().map_err(|_| custom(MEMBER_NOT_STRING))?;
+                    match field {
+                        "kid" => raw.kid = Some(value),
+                        "typ" => raw.typ = Some(value),
+                        _ => raw.cty = Some(value),
+                    }
+                }
+                "crit" => raw.crit = Some(map.next_value().map_err(|_| custom(CRIT_NOT_LIST))?),
+                "b64" => raw.b64 = Some(map.next_value().map_err(|_| custom(B64_NOT_BOOL))?),
+                // Everything else, embedded keys and key URLs included, is checked for
+                // duplicates and dropped.
+                _ => {
+                    map.next_value::<Checked>()?;
+                }
+            }
+        }
+        Ok(raw)
+    }
+}
+
+fn custom<E: de::Error>(reason: &'static str) -> E {
+    E::custom(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Header, TokenError> {
+        Header::parse(text.as_bytes())
+    }
+
+    #[test]
+    fn parses_the_members_it_keeps() {
+        let header = parse(r#"{"alg":"ES256","kid":"k1","typ":"at+jwt","cty":"x"}"#).unwrap();
+        assert_eq!(header.alg, Algorithm::ES256);
+        assert_eq!(header.kid.as_deref(), Some("k1"));
+        assert!(header.typ_is("at+jwt"));
+        assert!(header.typ_is("application/AT+JWT"));
+        assert!(!header.typ_is("jwt"));
+    }
+
+    #[test]
+    fn rejects_none_and_unknown_algs() {
+        for alg in ["none", "None", "NONE", "nOnE", "HS1", ""] {
+            let err = parse(&format!(r#"{{"alg":"{alg}"}}"#)).unwrap_err();
+            assert_eq!(err.rule(), "unsupported_alg", "{alg}");
+        }
+        assert_eq!(parse(r#"{"alg":null}"#).unwrap_err().rule(), "malformed");
+        assert_eq!(parse(r#"{"kid":"a"}"#).unwrap_err().rule(), "malformed");
+    }
+
+    #[test]
+    fn rejects_duplicates() {
+        let err = parse(r#"{"alg":"HS256","alg":"none"}"#).unwrap_err();
+        assert_eq!(err, TokenError::Malformed(strict_json::DUPLICATE));
+        let err = parse(r#"{"alg":"HS256","jwk":{"kty":"oct","kty":"RSA"}}"#).unwrap_err();
+        assert_eq!(err, TokenError::Malformed(strict_json::DUPLICATE));
+    }
+
+    #[test]
+    fn crit_rules() {
+        for text in [
+            r#"{"alg":"HS256","crit":[]}"#,
+            r#"{"alg":"HS256","crit":["exp"],"exp":1}"#,
+            r#"{"alg":"HS256","crit":["b64"]}"#,
+        ] {
+            assert_eq!(
+                parse(text).unwrap_err(),
+                TokenError::UnsupportedCrit,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse(r#"{"alg":"HS256","crit":"b64"}"#).unwrap_err().rule(),
+            "malformed"
+        );
+        assert!(parse(r#"{"alg":"HS256","crit":["b64"],"b64":true}"#).is_ok());
+    }
+
+    #[test]
+    fn b64_false_rejects() {
+        let err = parse(r#"{"alg":"HS256","b64":false,"crit":["b64"]}"#).unwrap_err();
+        assert_eq!(err, TokenError::UnencodedPayload);
+        let err = parse(r#"{"alg":"HS256","b64":false}"#).unwrap_err();
+        assert_eq!(err, TokenError::UnencodedPayload);
+    }
+
+    #[test]
+    fn embedded_keys_are_dropped() {
+        let header = parse(r#"{"alg":"RS256","jwk":{"kty":"oct","k":"AAAA"},"jku":"http://127.0.0.1:1/","x5u":"x","x5c":["x"]}"#).unwrap();
+        assert_eq!(header, Header::new(Algorithm::RS256));
+    }
+
+    #[test]
+    fn kid_must_be_a_string() {
+        assert_eq!(
+            parse(r#"{"alg":"HS256","kid":1}"#).unwrap_err().rule(),
+            "malformed"
+        );
+    }
+}

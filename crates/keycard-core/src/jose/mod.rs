@@ -1,0 +1,19 @@
+//! JOSE: JWS compact signatures (RFC 7515), algorithms (RFC 7518, 8037), keys and key sets
+//! (RFC 7517, 7638), on `aws-lc-rs` primitives.
+
+mod algorithm;
+pub mod base64url;
+mod der;
+mod header;
+mod jwk;
+pub mod jws;
+mod key;
+mod keyset;
+pub(crate) mod strict_json;
+
+pub use algorithm::{Algorithm, Family, UnknownAlgorithm};
+pub use header::Header;
+pub use jwk::Jwk;
+pub use key::{Key, MIN_RSA_BITS};
+pub use keyset::{KeyRole, KeySet};
+pub use strict_json::parse_object;

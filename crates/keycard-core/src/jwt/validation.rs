@@ -1,0 +1,237 @@
+//! The rules a JWT's claims must pass, with one explicit leeway for clock skew.
+
+use super::{Claims, VerifiedJwt};
+use crate::jose::{self, KeySet, jws};
+use crate::{TokenError, UnixTime};
+
+/// The default allowance for clock skew between issuer and verifier, in seconds.
+pub const DEFAULT_LEEWAY_SECS: i64 = 30;
+
+/// What a JWT must satisfy beyond its signature. Built with `with_*` methods; the
+/// defaults require `exp`, allow 30 s of leeway and cap tokens at 8 KiB.
+#[derive(Clone, Debug)]
+pub struct Validation {
+    issuer: Option<String>,
+    audience: Option<String>,
+    typ: Option<String>,
+    leeway_secs: i64,
+    max_token_bytes: usize,
+}
+
+impl Default for Validation {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            audience: None,
+            typ: None,
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+            max_token_bytes: jws::DEFAULT_MAX_TOKEN_BYTES,
+        }
+    }
+}
+
+impl Validation {
+    /// The defaults: `exp` required, 30 s leeway, 8 KiB cap, no issuer, audience or type.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The rules for a Keycard access token (RFC 9068): `typ: at+jwt`, this issuer, and
+    /// this audience.
+    pub fn access_token(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self::new()
+            .with_issuer(issuer)
+            .with_audience(audience)
+            .with_typ("at+jwt")
+    }
+
+    /// `iss` must equal `issuer` exactly.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// `aud` must be, or contain, `audience`.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The header's `typ` must name this media type (compared as RFC 7515 says:
+    /// case-insensitively, `application/` optional).
+    pub fn with_typ(mut self, typ: impl Into<String>) -> Self {
+        self.typ = Some(typ.into());
+        self
+    }
+
+    /// The allowance for clock skew, in seconds (negative values count as zero).
+    pub fn with_leeway_secs(mut self, leeway_secs: i64) -> Self {
+        self.leeway_secs = leeway_secs.max(0);
+        self
+    }
+
+    /// The cap on a token's length in bytes, checked before anything is decoded.
+    pub fn with_max_token_bytes(mut self, max_token_bytes: usize) -> Self {
+        self.max_token_bytes = max_token_bytes;
+        self
+    }
+
+    /// The configured cap on a token's length.
+    pub fn max_token_bytes(&self) -> usize {
+        self.max_token_bytes
+    }
+
+    /// Verifies a compact JWT: the JWS rules and signature first (no claim is trusted
+    /// before), then `typ`, then the claims, at time `now`.
+    pub fn verify(
+        &self,
+        keys: &KeySet,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<VerifiedJwt, TokenError> {
+        let parts = jws::split(token, self.max_token_bytes)?;
+        let header = jws::decode_header(parts.header)?;
+        let key = keys.find(header.kid.as_deref())?;
+        jws::check_signature(key, &header, &parts)?;
+        if let Some(typ) = &self.typ
+            && !header.typ_is(typ)
+        {
+            return Err(TokenError::WrongType);
+        }
+        let payload = jose::base64url::decode(parts.payload)
+            .ok_or(TokenError::Malformed("payload is not canonical base64url"))?;
+        let claims = Claims::parse(&payload)?;
+        self.check_claims(&claims, now)?;
+        Ok(VerifiedJwt {
+            header,
+            claims,
+            payload,
+        })
+    }
+
+    /// Applies the claim rules to already-parsed claims at time `now`.
+    pub fn check_claims(&self, claims: &Claims, now: UnixTime) -> Result<(), TokenError> {
+        let leeway = self.leeway_secs;
+        let now = now.as_secs();
+        let exp = claims.exp.ok_or(TokenError::MissingClaim("exp"))?;
+        // RFC 7519 4.1.4: the token must not be accepted on or after exp.
+        if now >= exp.as_secs().saturating_add(leeway) {
+            return Err(TokenError::Expired);
+        }
+        if let Some(nbf) = claims.nbf
+            && now.saturating_add(leeway) < nbf.as_secs()
+        {
+            return Err(TokenError::NotYetValid);
+        }
+        if let Some(iat) = claims.iat
+            && now.saturating_add(leeway) < iat.as_secs()
+        {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if let Some(issuer) = &self.issuer {
+            match &claims.iss {
+                None => return Err(TokenError::MissingClaim("iss")),
+                Some(iss) if iss != issuer => return Err(TokenError::WrongIssuer),
+                Some(_) => {}
+            }
+        }
+        if let Some(audience) = &self.audience {
+            if claims.aud.is_empty() {
+                return Err(TokenError::MissingClaim("aud"));
+            }
+            if !claims.aud.iter().any(|aud| aud == audience) {
+                return Err(TokenError::WrongAudience);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(exp: i64) -> Claims {
+        Claims {
+            exp: Some(UnixTime::from_secs(exp)),
+            ..Claims::default()
+        }
+    }
+
+    #[test]
+    fn expiry_honours_leeway_exactly() {
+        let v = Validation::new().with_leeway_secs(30);
+        let now = UnixTime::from_secs(1000);
+        assert!(v.check_claims(&at(971), now).is_ok());
+        assert_eq!(v.check_claims(&at(970), now), Err(TokenError::Expired));
+        let strict = Validation::new().with_leeway_secs(0);
+        assert!(strict.check_claims(&at(1001), now).is_ok());
+        assert_eq!(
+            strict.check_claims(&at(1000), now),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn exp_is_required() {
+        let v = Validation::new();
+        assert_eq!(
+            v.check_claims(&Claims::default(), UnixTime::from_secs(0)),
+            Err(TokenError::MissingClaim("exp"))
+        );
+    }
+
+    #[test]
+    fn nbf_and_iat_in_the_future() {
+        let v = Validation::new().with_leeway_secs(10);
+        let now = UnixTime::from_secs(1000);
+        let mut claims = at(2000);
+        claims.nbf = Some(UnixTime::from_secs(1010));
+        assert!(v.check_claims(&claims, now).is_ok());
+        claims.nbf = Some(UnixTime::from_secs(1011));
+        assert_eq!(v.check_claims(&claims, now), Err(TokenError::NotYetValid));
+        claims.nbf = None;
+        claims.iat = Some(UnixTime::from_secs(1011));
+        assert_eq!(
+            v.check_claims(&claims, now),
+            Err(TokenError::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn issuer_and_audience() {
+        let v = Validation::new()
+            .with_issuer("https://a")
+            .with_audience("api");
+        let now = UnixTime::from_secs(0);
+        let mut claims = at(100);
+        assert_eq!(
+            v.check_claims(&claims, now),
+            Err(TokenError::MissingClaim("iss"))
+        );
+        claims.iss = Some("https://a/".into());
+        assert_eq!(v.check_claims(&claims, now), Err(TokenError::WrongIssuer));
+        claims.iss = Some("https://a".into());
+        assert_eq!(
+            v.check_claims(&claims, now),
+            Err(TokenError::MissingClaim("aud"))
+        );
+        claims.aud = vec!["other".into(), "API".into()];
+        assert_eq!(v.check_claims(&claims, now), Err(TokenError::WrongAudience));
+        claims.aud.push("api".into());
+        assert!(v.check_claims(&claims, now).is_ok());
+    }
+
+    #[test]
+    fn extreme_dates_do_not_overflow() {
+        let v = Validation::new();
+        assert!(
+            v.check_claims(&at(i64::MAX), UnixTime::from_secs(i64::MAX - 1))
+                .is_ok()
+        );
+        assert_eq!(
+            v.check_claims(&at(i64::MIN), UnixTime::from_secs(0)),
+            Err(TokenError::Expired)
+        );
+    }
+}
