@@ -1,1 +1,56 @@
-fn main() {}
+//! `keycard`: the command line of the Keycard authentication server.
+//!
+//! Each subcommand lives in its own file under `commands/`; this file only parses the
+//! command line and turns the outcome into an exit status.
+
+mod commands;
+mod dates;
+mod failure;
+mod input;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keycard: keys, secrets and JWTs from the command line (generate, sign, verify, decode).
+#[derive(Debug, Parser)]
+#[command(name = "keycard", version)]
+#[command(
+    after_help = "Exit status: 0 success; 1 the token is invalid (the failed rule is printed on stderr); 2 usage, input or key error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Keygen(commands::keygen::Args),
+    Secret(commands::secret::Args),
+    Jwks(commands::jwks::Args),
+    Sign(commands::sign::Args),
+    Verify(commands::verify::Args),
+    Decode(commands::decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Keygen(args) => commands::keygen::run(&args),
+        Command::Secret(args) => commands::secret::run(&args),
+        Command::Jwks(args) => commands::jwks::run(&args),
+        Command::Sign(args) => commands::sign::run(&args),
+        Command::Verify(args) => commands::verify::run(&args),
+        Command::Decode(args) => commands::decode::run(&args),
+    };
+    match outcome {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            failure.exit_code()
+        }
+    }
+}

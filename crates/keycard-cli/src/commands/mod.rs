@@ -1,0 +1,8 @@
+//! One file per subcommand.
+
+pub mod decode;
+pub mod jwks;
+pub mod keygen;
+pub mod secret;
+pub mod sign;
+pub mod verify;
