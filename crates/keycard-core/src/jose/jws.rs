@@ -140,8 +140,9 @@ pub(crate) fn check_signature(
             key: key.alg().name(),
         });
     }
-    // A signature is at most 512 bytes (RSA-4096): decode it onto the stack.
-    let mut signature = [0u8; 512];
+    // A signature is at most 1024 bytes (RSA-8192, the largest modulus a Key accepts):
+    // decode it onto the stack.
+    let mut signature = [0u8; 1024];
     let len = base64url::decode_to_slice(parts.signature, &mut signature).ok_or(
         TokenError::Malformed("signature is not canonical base64url, or too long"),
     )?;
