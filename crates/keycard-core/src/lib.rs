@@ -34,6 +34,9 @@
 //!   [`jose::jws::verify`].
 //! - [`jwt`]: claims, [`jwt::Validation`] (leeway, `exp`/`nbf`/`iat`, `iss`, `aud`, `typ`).
 //! - [`opaque`]: session ids and refresh tokens, kept only as digests.
+//! - [`user`], [`session`] (with refresh rotation), [`revocation`], [`audit`],
+//!   [`key_record`]: the domain records the stores keep.
+//! - [`store`]: the store traits every backend in `keycard-store` implements.
 //! - [`clock`]: time as a value; the domain never reads the system clock.
 //! - [`error`]: [`TokenError`] and [`KeyError`], each variant naming its rule.
 //!
@@ -46,12 +49,20 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod ids;
 pub mod jose;
 pub mod jwt;
+pub mod key_record;
 pub mod opaque;
+pub mod revocation;
+pub mod session;
+pub mod store;
+pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use error::{KeyError, TokenError};
+pub use ids::{SessionId, UserId};
 pub use jose::{Algorithm, Header, Key, KeySet};

@@ -1,0 +1,129 @@
+//! The store contracts. Every method is one atomic step on the backend.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::UnixTime;
+use crate::audit::{AuditEvent, AuditQuery};
+use crate::ids::{SessionId, UserId};
+use crate::jose::KeyRole;
+use crate::key_record::KeyRecord;
+use crate::opaque::TokenDigest;
+use crate::revocation::Revocation;
+use crate::session::Session;
+use crate::user::{Email, PasswordHash, User};
+
+/// Accounts. Always SQL-backed.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user; `Conflict("email")` if the normalised email is taken.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Loads a user by id.
+    async fn load_user(&self, id: &UserId) -> StoreResult<Option<User>>;
+    /// Loads a user by normalised email.
+    async fn load_user_by_email(&self, email: &Email) -> StoreResult<Option<User>>;
+    /// Replaces the password hash; `false` if there is no such user.
+    async fn set_password_hash(&self, id: &UserId, hash: &PasswordHash) -> StoreResult<bool>;
+    /// Disables or enables; `false` if there is no such user.
+    async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool>;
+    /// Moves `not_before` forward to `at` (never back); returns the value now in force, or
+    /// `None` if there is no such user.
+    async fn bump_not_before(&self, id: &UserId, at: UnixTime) -> StoreResult<Option<UnixTime>>;
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was the current token: the successor is now current. The session as updated.
+    Rotated(Session),
+    /// It was the previous token, within the grace window: here is the successor again,
+    /// sealed under the presented token.
+    Replayed {
+        /// The session.
+        session: Session,
+        /// The successor, sealed under the presented token.
+        sealed_successor: Vec<u8>,
+    },
+    /// It was an older token, or the previous one too late: the family is now revoked as
+    /// `reuse_detected`.
+    ReuseDetected(Session),
+    /// The family was already revoked, or has expired.
+    Dead(Session),
+    /// No family ever issued this token (or it has been forgotten).
+    Unknown,
+}
+
+/// Sessions and refresh families, indexed by token digest, by id and by user.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Creates a session whose credential has digest `token` (generation 0 for a family);
+    /// `Conflict("session")` if the id or the digest exists.
+    async fn create_session(&self, session: &Session, token: &TokenDigest) -> StoreResult<()>;
+    /// The live session a cookie token (or a family's current refresh token) belongs to.
+    async fn load_session_by_token(
+        &self,
+        token: &TokenDigest,
+        now: UnixTime,
+    ) -> StoreResult<Option<Session>>;
+    /// A live session by id.
+    async fn load_session(&self, id: &SessionId, now: UnixTime) -> StoreResult<Option<Session>>;
+    /// Records a use at `now`, moving the idle deadline, if the last recorded use is at
+    /// least a minute old; returns whether it wrote.
+    async fn touch_session(&self, id: &SessionId, now: UnixTime) -> StoreResult<bool>;
+    /// Deletes a session and its tokens; returns whether it existed.
+    async fn delete_session(&self, id: &SessionId) -> StoreResult<bool>;
+    /// The user's live sessions, oldest first.
+    async fn list_user_sessions(&self, user: &UserId, now: UnixTime) -> StoreResult<Vec<Session>>;
+    /// Deletes every session of the user; returns their ids.
+    async fn delete_user_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>>;
+    /// Presents a refresh token: applies [`RefreshState::decide`](crate::session::RefreshState::decide)
+    /// atomically. On `Rotate`, `successor` becomes current and `sealed_successor` is kept
+    /// for replays; exactly one of N concurrent callers presenting the same token rotates.
+    async fn rotate_refresh(
+        &self,
+        presented: &TokenDigest,
+        successor: &TokenDigest,
+        sealed_successor: &[u8],
+        now: UnixTime,
+        grace_secs: i64,
+    ) -> StoreResult<Rotation>;
+    /// Deletes expired sessions and their tokens; returns how many sessions went. Backends
+    /// with native expiry may return 0.
+    async fn sweep_expired_sessions(&self, now: UnixTime) -> StoreResult<u64>;
+}
+
+/// Revocations, for the feed's snapshot.
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Records a revocation (replacing an earlier one with the same key).
+    async fn record_revocation(&self, revocation: &Revocation) -> StoreResult<()>;
+    /// Every revocation still live at `now`.
+    async fn live_revocations(&self, now: UnixTime) -> StoreResult<Vec<Revocation>>;
+}
+
+/// Signing keys. Always SQL-backed.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Saves a new key record; `Conflict("kid")` if the kid exists.
+    async fn save_key(&self, record: &KeyRecord) -> StoreResult<()>;
+    /// Every key record, oldest first.
+    async fn load_keys(&self) -> StoreResult<Vec<KeyRecord>>;
+    /// Changes a key's role and retirement time; `false` if there is no such kid.
+    async fn set_key_role(
+        &self,
+        kid: &str,
+        role: KeyRole,
+        retire_after: Option<UnixTime>,
+    ) -> StoreResult<bool>;
+    /// Deletes a key record; `false` if there is no such kid.
+    async fn delete_key(&self, kid: &str) -> StoreResult<bool>;
+}
+
+/// The audit log: append-only. Always SQL-backed.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an event.
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Events matching the query, newest first.
+    async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
+}
