@@ -1,0 +1,95 @@
+//! The conformance suite: every store contract, written once, run against every backend.
+//!
+//! Each backend's test file names a constructor and calls the macros:
+//!
+//! ```text
+//! keycard_store::session_store_conformance!(async { my_backend().await });
+//! keycard_store::sql_store_conformance!(async { my_backend().await });
+//! ```
+//!
+//! The constructor must return a fresh, empty store (a new database, schema or key prefix)
+//! wrapped in `Arc`, so tests can run in parallel. Time is passed in explicitly, so expiry
+//! is tested at exact instants, never with sleeps.
+
+// Test code: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod fixtures;
+pub mod others;
+pub mod sessions;
+pub mod users;
+
+/// Runs the session and refresh-family contracts and the revocation contracts against the
+/// store built by `$make` (an `async` block yielding `Arc<impl SessionStore +
+/// RevocationStore + 'static>`).
+#[macro_export]
+macro_rules! session_store_conformance {
+    ($make:expr) => {
+        $crate::conformance_tests!(
+            $make,
+            $crate::conformance::sessions,
+            [
+                create_then_load_by_token_and_by_id,
+                duplicate_session_or_token_conflicts,
+                idle_and_absolute_expiry_hide_records,
+                sweep_removes_only_expired_sessions,
+                touch_writes_at_most_once_a_minute,
+                delete_removes_session_and_its_tokens,
+                per_user_listing_and_revocation,
+                rotation_moves_the_current_token,
+                rotation_race_mints_exactly_one_successor,
+                previous_token_within_grace_replays_the_same_successor,
+                previous_token_after_grace_is_reuse,
+                older_token_is_reuse_and_kills_the_family,
+                unknown_and_cookie_tokens_do_not_rotate,
+                expired_family_does_not_rotate,
+            ]
+        );
+        $crate::conformance_tests!(
+            $make,
+            $crate::conformance::others,
+            [
+                revocations_live_until_forgotten,
+                revocation_with_same_key_replaces,
+            ]
+        );
+    };
+}
+
+/// Runs the user, key and audit contracts (the SQL-only stores) against `$make` (an `async`
+/// block yielding `Arc<impl UserStore + KeyStore + AuditStore + 'static>`).
+#[macro_export]
+macro_rules! sql_store_conformance {
+    ($make:expr) => {
+        $crate::conformance_tests!(
+            $make,
+            $crate::conformance::users,
+            [
+                create_and_load_by_id_and_email,
+                email_is_unique_across_case_and_unicode_forms,
+                password_disable_and_not_before,
+            ]
+        );
+        $crate::conformance_tests!(
+            $make,
+            $crate::conformance::others,
+            [keys_save_load_role_delete, audit_append_and_query,]
+        );
+    };
+}
+
+/// One `#[tokio::test]` per listed suite function.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr, $suite:path, [$($test:ident),* $(,)?]) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                use $suite as suite;
+                let store = $make.await;
+                suite::$test(store).await;
+            }
+        )*
+    };
+}
