@@ -6,7 +6,7 @@
 //!
 //! After criterion's groups, the bench prints its own ratio table from a quick interleaved
 //! timing loop (`KEYCARD_BENCH_SUMMARY=0` skips it; `KEYCARD_BENCH_SUMMARY=only` prints
-//! only it). The table also breaks HS256's full verify into its steps.
+//! only it). The table also breaks HS256's and RS256's full verify into their steps.
 
 // A bench may panic on a broken setup and read the monotonic clock for its own table.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
@@ -341,7 +341,7 @@ const STEPS: [Step; 14] = [
         black_box(key).verify(black_box(signing_input.as_bytes()), black_box(&f.signature))
     }),
     ("typ check", |_| {
-        black_box(&HS256_HEADER).typ_is(black_box("at+jwt"))
+        black_box(&TYPED_HEADER).typ_is(black_box("at+jwt"))
     }),
     ("b64 payload", |f| {
         let (_, payload, ..) = split(&f.token).unwrap_or_default();
@@ -419,7 +419,7 @@ struct BorrowedClaims<'a> {
 }
 
 /// A parsed header and claims for the two steps that take one, so they time only themselves.
-static HS256_HEADER: std::sync::LazyLock<Header> = std::sync::LazyLock::new(|| {
+static TYPED_HEADER: std::sync::LazyLock<Header> = std::sync::LazyLock::new(|| {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(KID.into());
     header.typ = Some("at+jwt".into());
@@ -436,8 +436,8 @@ static CLAIMS: std::sync::LazyLock<Claims> = std::sync::LazyLock::new(|| Claims 
     sid: Some("s_4c2e8b".into()),
 });
 
-/// The steps whose setup (splitting, decoding) is repeated inside them, and so must be
-/// subtracted to get the step alone: (step, the steps it repeats).
+/// A step alone: its time less that of the setup (splitting, decoding) it repeats, which is
+/// itself timed as an earlier step.
 fn step_cost(name: &str, ns: &dyn Fn(&str) -> f64) -> f64 {
     let own = ns(name);
     let minus = match name {
@@ -622,7 +622,7 @@ fn summary() {
             cell(Some(&t[0])),
             cell(Some(&t[1])),
             cell(t.get(2)),
-            format!("{kc_prim:.2} ({kc_prim_min:.2})"),
+            format!("{kc_prim:.3} ({kc_prim_min:.3})"),
             match (jwt_kc, jwt_kc_min) {
                 (Some(a), Some(b)) => format!("{a:.2} ({b:.2})"),
                 _ => "n/a".to_owned(),
@@ -666,21 +666,25 @@ fn breakdown(f: &Fixture, full: f64) {
         );
     }
     println!(
-        "  {:<24} {total:>7.0} ns  (full verify measured above: {full:.0} ns; the rest is \
-         glue, moves and drops of the result)",
-        "sum of steps"
+        "  {:<24} {total:>7.0} ns  (full verify in the table: {full:.0} ns; {:+.0} ns of glue, \
+         moves and drops, or of noise)",
+        "sum of steps",
+        full - total
     );
 }
 
 fn main() {
     let mode = std::env::var("KEYCARD_BENCH_SUMMARY").unwrap_or_default();
     let args: Vec<String> = std::env::args().collect();
-    let quick = args.iter().any(|a| a == "--test" || a == "--list");
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    // As criterion decides: without `--bench` (so under `cargo test --benches`), or with
+    // `--test`, `--list` or `--profile-time`, nothing is measured and no table printed.
+    let measuring = has("--bench") && !has("--test") && !has("--list") && !has("--profile-time");
     if mode != "only" {
         benches();
         Criterion::default().configure_from_args().final_summary();
     }
-    if mode != "0" && !quick {
+    if mode != "0" && measuring {
         summary();
     }
 }
