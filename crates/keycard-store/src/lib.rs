@@ -1,12 +1,15 @@
 //! # keycard-store
 //!
 //! Where Keycard's state lives. Each backend implements the store traits of
-//! [`keycard_core::store`] and owns its schema; the shared [`conformance`] suite holds every
-//! backend to the same contracts.
+//! [`keycard_core::store`] and owns its schema; the shared conformance suite holds every
+//! backend to the same contracts (`conformance`, behind the feature of that name).
 //!
 //! | backend | feature | holds |
 //! |---|---|---|
 //! | [`memory::MemoryStore`] | `memory` | everything (tests, trying Keycard out) |
+//! | [`sqlite::SqliteStore`] | `sqlite` (default) | everything, in one file (one instance; WAL, durable at every acknowledged write) |
+//! | `postgres::PostgresStore` | `postgres` | everything, shared by several instances (one schema, or one per test) |
+//! | `redis::RedisStore` | `redis` | sessions, refresh families and revocations only (standalone Redis or Redis Cluster; users, keys and audit stay in SQL) |
 //!
 //! ```
 //! use keycard_core::store::UserStore;
@@ -29,5 +32,15 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod key_vault;
 #[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod sweeper;

@@ -10,6 +10,18 @@
 //! The constructor must return a fresh, empty store (a new database, schema or key prefix)
 //! wrapped in `Arc`, so tests can run in parallel. Time is passed in explicitly, so expiry
 //! is tested at exact instants, never with sleeps.
+//!
+//! A backend that needs a server may be skipped on a machine without one, but only when
+//! asked: `skip_if = <bool expression>` is evaluated in each test, before the constructor,
+//! and a skipped test says so loudly on stderr. Without the opt-out, an unreachable server
+//! is a failed test.
+//!
+//! ```text
+//! keycard_store::session_store_conformance!(
+//!     skip_if = std::env::var("KEYCARD_SKIP_POSTGRES").is_ok_and(|v| v == "1"),
+//!     async { my_backend().await }
+//! );
+//! ```
 
 // Test code: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -21,12 +33,15 @@ pub mod users;
 
 /// Runs the session and refresh-family contracts and the revocation contracts against the
 /// store built by `$make` (an `async` block yielding `Arc<impl SessionStore +
-/// RevocationStore + 'static>`).
+/// RevocationStore + 'static>`), each test skipped when the optional `skip_if` holds.
 #[macro_export]
 macro_rules! session_store_conformance {
-    ($make:expr) => {
+    (skip_if = $skip:expr, $make:expr $(,)?) => {
+        $crate::session_store_conformance!(@tests [$skip] $make);
+    };
+    (@tests [$($skip:expr)?] $make:expr) => {
         $crate::conformance_tests!(
-            $make,
+            [$($skip)?] $make,
             $crate::conformance::sessions,
             [
                 create_then_load_by_token_and_by_id,
@@ -46,7 +61,7 @@ macro_rules! session_store_conformance {
             ]
         );
         $crate::conformance_tests!(
-            $make,
+            [$($skip)?] $make,
             $crate::conformance::others,
             [
                 revocations_live_until_forgotten,
@@ -54,15 +69,22 @@ macro_rules! session_store_conformance {
             ]
         );
     };
+    ($make:expr) => {
+        $crate::session_store_conformance!(@tests [] $make);
+    };
 }
 
 /// Runs the user, key and audit contracts (the SQL-only stores) against `$make` (an `async`
-/// block yielding `Arc<impl UserStore + KeyStore + AuditStore + 'static>`).
+/// block yielding `Arc<impl UserStore + KeyStore + AuditStore + 'static>`), each test
+/// skipped when the optional `skip_if` holds.
 #[macro_export]
 macro_rules! sql_store_conformance {
-    ($make:expr) => {
+    (skip_if = $skip:expr, $make:expr $(,)?) => {
+        $crate::sql_store_conformance!(@tests [$skip] $make);
+    };
+    (@tests [$($skip:expr)?] $make:expr) => {
         $crate::conformance_tests!(
-            $make,
+            [$($skip)?] $make,
             $crate::conformance::users,
             [
                 create_and_load_by_id_and_email,
@@ -71,18 +93,21 @@ macro_rules! sql_store_conformance {
             ]
         );
         $crate::conformance_tests!(
-            $make,
+            [$($skip)?] $make,
             $crate::conformance::others,
             [keys_save_load_role_delete, audit_append_and_query,]
         );
     };
+    ($make:expr) => {
+        $crate::sql_store_conformance!(@tests [] $make);
+    };
 }
 
-/// One `#[tokio::test]` per listed suite function.
+/// One `#[tokio::test]` per listed suite function; `[]` or `[skip condition]` first.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! conformance_tests {
-    ($make:expr, $suite:path, [$($test:ident),* $(,)?]) => {
+    ([] $make:expr, $suite:path, [$($test:ident),* $(,)?]) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $test() {
@@ -92,4 +117,31 @@ macro_rules! conformance_tests {
             }
         )*
     };
+    ([$skip:expr] $make:expr, $suite:path, [$($test:ident),* $(,)?]) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                use $suite as suite;
+                if $skip {
+                    $crate::conformance::report_skipped(stringify!($test), stringify!($skip));
+                    return;
+                }
+                let store = $make.await;
+                suite::$test(store).await;
+            }
+        )*
+    };
+    ($make:expr, $suite:path, [$($test:ident),* $(,)?]) => {
+        $crate::conformance_tests!([] $make, $suite, [$($test),*]);
+    };
+}
+
+/// Says on stderr, past the test harness's capture, that `test` did not run.
+#[doc(hidden)]
+pub fn report_skipped(test: &str, condition: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "\n*** SKIPPED {test}: `{condition}` holds; this backend was NOT tested ***"
+    );
 }

@@ -1,0 +1,81 @@
+//! SQLite accounts. The email column holds the normalised address and is unique, so two
+//! spellings of one address can never make two accounts, even when created concurrently.
+
+use async_trait::async_trait;
+use keycard_core::store::{StoreResult, UserStore};
+use keycard_core::user::{Email, PasswordHash, User};
+use keycard_core::{UnixTime, UserId};
+
+use super::{SqliteStore, store_error};
+use crate::sql::rows::UserRow;
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, disabled, not_before, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user.id.as_str())
+        .bind(user.email.as_str())
+        .bind(user.password_hash.as_str())
+        .bind(user.disabled)
+        .bind(user.not_before.as_secs())
+        .bind(user.created_at.as_secs())
+        .execute(&self.writer)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn load_user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        let row = sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(store_error)?;
+        Ok(row.map(UserRow::into_user))
+    }
+
+    async fn load_user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
+        let row = sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE email = ?")
+            .bind(email.as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(store_error)?;
+        Ok(row.map(UserRow::into_user))
+    }
+
+    async fn set_password_hash(&self, id: &UserId, hash: &PasswordHash) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash.as_str())
+            .bind(id.as_str())
+            .execute(&self.writer)
+            .await
+            .map_err(store_error)?;
+        Ok(updated.rows_affected() > 0)
+    }
+
+    async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
+            .bind(disabled)
+            .bind(id.as_str())
+            .execute(&self.writer)
+            .await
+            .map_err(store_error)?;
+        Ok(updated.rows_affected() > 0)
+    }
+
+    async fn bump_not_before(&self, id: &UserId, at: UnixTime) -> StoreResult<Option<UnixTime>> {
+        // One statement: never moves back, even against a concurrent bump.
+        let now_in_force: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET not_before = MAX(not_before, ?) WHERE id = ? RETURNING not_before",
+        )
+        .bind(at.as_secs())
+        .bind(id.as_str())
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(store_error)?;
+        Ok(now_in_force.map(UnixTime::from_secs))
+    }
+}
