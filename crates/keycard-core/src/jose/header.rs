@@ -3,12 +3,8 @@
 //! `jwk`, `jku`, `x5u`, `x5c` and `x5t` are read past and dropped: a key never comes from
 //! the token it is meant to check, and nothing in a header is ever fetched.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
-
 use super::Algorithm;
-use super::strict_json::{self, Checked, Name, SeenNames};
+use super::json_scan::Scanner;
 use crate::TokenError;
 
 const NOT_OBJECT: &str = "header is not a JSON object";
@@ -16,15 +12,6 @@ const ALG_NOT_STRING: &str = "header alg is not a string";
 const MEMBER_NOT_STRING: &str = "header kid, typ or cty is not a string";
 const CRIT_NOT_LIST: &str = "header crit is not an array of strings";
 const B64_NOT_BOOL: &str = "header b64 is not a boolean";
-
-/// The rule texts this module raises inside `serde_json`, so errors map back to them.
-pub(crate) const REASONS: &[&str] = &[
-    NOT_OBJECT,
-    ALG_NOT_STRING,
-    MEMBER_NOT_STRING,
-    CRIT_NOT_LIST,
-    B64_NOT_BOOL,
-];
 
 /// Header parameters Keycard understands when a token lists them in `crit`.
 const UNDERSTOOD_CRIT: &[&str] = &["b64"];
@@ -55,10 +42,64 @@ impl Header {
 
     /// Parses a decoded header, applying every header rule.
     pub fn parse(bytes: &[u8]) -> Result<Self, TokenError> {
-        let raw = strict_json::from_slice_seed(bytes, RawHeaderSeed).map_err(|e| {
-            TokenError::Malformed(strict_json::reason(&e, "header is not UTF-8 JSON"))
-        })?;
-        raw.check()
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| TokenError::Malformed("header is not UTF-8"))?;
+        let mut scanner = Scanner::new(text);
+        if scanner.peek() != Some(b'{') {
+            return Err(TokenError::Malformed(NOT_OBJECT));
+        }
+        let mut alg = None;
+        let mut header = Header::new(Algorithm::HS256);
+        let mut crit = None;
+        let mut b64 = None;
+        let string = |scanner: &mut Scanner<'_>, reason| {
+            scanner
+                .string()
+                .map(|s| s.value().into_owned())
+                .map_err(|_| reason)
+        };
+        let seen = scanner
+            .object(|scanner, name| {
+                match name {
+                    "alg" => alg = Some(string(scanner, ALG_NOT_STRING)?),
+                    "kid" => header.kid = Some(string(scanner, MEMBER_NOT_STRING)?),
+                    "typ" => header.typ = Some(string(scanner, MEMBER_NOT_STRING)?),
+                    "cty" => header.cty = Some(string(scanner, MEMBER_NOT_STRING)?),
+                    "crit" => {
+                        let mut names = Vec::new();
+                        if scanner.peek() != Some(b'[') {
+                            return Err(CRIT_NOT_LIST);
+                        }
+                        scanner.array(|scanner| {
+                            names.push(string(scanner, CRIT_NOT_LIST)?);
+                            Ok(())
+                        })?;
+                        crit = Some(names);
+                    }
+                    "b64" => b64 = Some(scanner.boolean().map_err(|_| B64_NOT_BOOL)?),
+                    // Everything else, embedded keys and key URLs included, is checked
+                    // and dropped.
+                    _ => scanner.skip_value()?,
+                }
+                Ok(())
+            })
+            .map_err(TokenError::Malformed)?;
+        scanner.finish().map_err(TokenError::Malformed)?;
+
+        let alg = alg.ok_or(TokenError::Malformed("header has no alg"))?;
+        header.alg = Algorithm::from_name(&alg).ok_or(TokenError::UnsupportedAlg(alg))?;
+        if let Some(crit) = &crit {
+            // RFC 7515 section 4.1.11: non-empty, every name understood and present.
+            let understood =
+                |name: &String| UNDERSTOOD_CRIT.contains(&name.as_str()) && seen.contains(name);
+            if crit.is_empty() || !crit.iter().all(understood) {
+                return Err(TokenError::UnsupportedCrit);
+            }
+        }
+        if b64 == Some(false) {
+            return Err(TokenError::UnencodedPayload);
+        }
+        Ok(header)
     }
 
     /// The header as compact JSON, members in a fixed order.
@@ -96,98 +137,6 @@ fn media_type_eq(a: &str, b: &str) -> bool {
     short(a).eq_ignore_ascii_case(short(b))
 }
 
-struct RawHeader<'de> {
-    alg: Option<Name<'de>>,
-    kid: Option<Name<'de>>,
-    typ: Option<Name<'de>>,
-    cty: Option<Name<'de>>,
-    crit: Option<Vec<Name<'de>>>,
-    b64: Option<bool>,
-    seen: SeenNames<'de>,
-}
-
-impl RawHeader<'_> {
-    fn check(self) -> Result<Header, TokenError> {
-        let alg = self.alg.ok_or(TokenError::Malformed("header has no alg"))?;
-        let alg = Algorithm::from_name(alg.as_str())
-            .ok_or_else(|| TokenError::UnsupportedAlg(alg.into_string()))?;
-        if let Some(crit) = &self.crit {
-            // RFC 7515 section 4.1.11: non-empty, every name understood and present.
-            let understood = |name: &Name<'_>| {
-                UNDERSTOOD_CRIT.contains(&name.as_str()) && self.seen.contains(name.as_str())
-            };
-            if crit.is_empty() || !crit.iter().all(understood) {
-                return Err(TokenError::UnsupportedCrit);
-            }
-        }
-        if self.b64 == Some(false) {
-            return Err(TokenError::UnencodedPayload);
-        }
-        Ok(Header {
-            alg,
-            kid: self.kid.map(Name::into_string),
-            typ: self.typ.map(Name::into_string),
-            cty: self.cty.map(Name::into_string),
-        })
-    }
-}
-
-struct RawHeaderSeed;
-
-impl<'de> DeserializeSeed<'de> for RawHeaderSeed {
-    type Value = RawHeader<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(RawHeaderVisitor)
-    }
-}
-
-struct RawHeaderVisitor;
-
-impl<'de> Visitor<'de> for RawHeaderVisitor {
-    type Value = RawHeader<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(NOT_OBJECT)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut raw = RawHeader {
-            alg: None,
-            kid: None,
-            typ: None,
-            cty: None,
-            crit: None,
-            b64: None,
-            seen: SeenNames::default(),
-        };
-        while let Some(name) = map.next_key::<Name<'de>>()? {
-            match raw.seen.insert::<A::Error>(name)? {
-                "alg" => raw.alg = Some(map.next_value().map_err(|_| custom(ALG_NOT_STRING))?),
-                field @ ("kid" | "typ" | "cty") => {
-                    let value = map.next_value().map_err(|_| custom(MEMBER_NOT_STRING))?;
-                    match field {
-                        "kid" => raw.kid = Some(value),
-                        "typ" => raw.typ = Some(value),
-                        _ => raw.cty = Some(value),
-                    }
-                }
-                "crit" => raw.crit = Some(map.next_value().map_err(|_| custom(CRIT_NOT_LIST))?),
-                "b64" => raw.b64 = Some(map.next_value().map_err(|_| custom(B64_NOT_BOOL))?),
-                // Everything else, embedded keys and key URLs included, is checked for
-                // duplicates and dropped.
-                _ => {
-                    map.next_value::<Checked>()?;
-                }
-            }
-        }
-        Ok(raw)
-    }
-}
-
-fn custom<E: de::Error>(reason: &'static str) -> E {
-    E::custom(reason)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,9 +168,15 @@ mod tests {
     #[test]
     fn rejects_duplicates() {
         let err = parse(r#"{"alg":"HS256","alg":"none"}"#).unwrap_err();
-        assert_eq!(err, TokenError::Malformed(strict_json::DUPLICATE));
+        assert_eq!(
+            err,
+            TokenError::Malformed(crate::jose::json_scan::DUPLICATE)
+        );
         let err = parse(r#"{"alg":"HS256","jwk":{"kty":"oct","kty":"RSA"}}"#).unwrap_err();
-        assert_eq!(err, TokenError::Malformed(strict_json::DUPLICATE));
+        assert_eq!(
+            err,
+            TokenError::Malformed(crate::jose::json_scan::DUPLICATE)
+        );
     }
 
     #[test]

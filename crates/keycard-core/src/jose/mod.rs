@@ -5,6 +5,7 @@ mod algorithm;
 pub mod base64url;
 mod der;
 mod header;
+pub(crate) mod json_scan;
 mod jwk;
 pub mod jws;
 mod key;

@@ -1,24 +1,17 @@
 //! The registered claims Keycard validates, read from the payload in one strict pass.
 //!
 //! Other claims are checked for repeated names and left in the payload, where
-//! [`VerifiedJwt::claims`](super::VerifiedJwt::claims) or
+//! [`VerifiedJwt::claims_json`](super::VerifiedJwt::claims_json) or
 //! [`VerifiedJwt::deserialize_claims`](super::VerifiedJwt::deserialize_claims) reads them
 //! when asked: the hot path builds nothing it does not use.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-
-use crate::jose::strict_json::{self, Checked, Name, SeenNames};
+use crate::jose::json_scan::Scanner;
 use crate::{TokenError, UnixTime};
 
 const NOT_OBJECT: &str = "claims are not a JSON object";
 const NOT_NUMERIC_DATE: &str = "exp, nbf and iat must be JSON numbers of seconds that fit i64";
 const NOT_STRING: &str = "iss, sub, jti and sid must be strings";
 const BAD_AUDIENCE: &str = "aud must be a string or an array of strings";
-
-/// The rule texts this module raises inside `serde_json`, so errors map back to them.
-pub(crate) const REASONS: &[&str] = &[NOT_OBJECT, NOT_NUMERIC_DATE, NOT_STRING, BAD_AUDIENCE];
 
 /// The registered claims of a JWT (RFC 7519 section 4.1), plus `sid`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,122 +38,80 @@ impl Claims {
     /// Parses a decoded payload, refusing repeated member names at every depth, dates that
     /// are not JSON numbers, and registered claims of the wrong JSON type.
     pub fn parse(bytes: &[u8]) -> Result<Self, TokenError> {
-        strict_json::from_slice_seed(bytes, ClaimsSeed).map_err(|e| {
-            TokenError::Malformed(strict_json::reason(&e, "claims are not UTF-8 JSON"))
-        })
-    }
-}
-
-struct ClaimsSeed;
-
-impl<'de> DeserializeSeed<'de> for ClaimsSeed {
-    type Value = Claims;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Claims, D::Error> {
-        deserializer.deserialize_map(ClaimsVisitor)
-    }
-}
-
-struct ClaimsVisitor;
-
-impl<'de> Visitor<'de> for ClaimsVisitor {
-    type Value = Claims;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(NOT_OBJECT)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
-        let mut claims = Claims::default();
-        let mut seen = SeenNames::default();
-        while let Some(name) = map.next_key::<Name<'de>>()? {
-            match seen.insert::<A::Error>(name)? {
-                "exp" => claims.exp = Some(map.next_value::<NumericDate>()?.0),
-                "nbf" => claims.nbf = Some(map.next_value::<NumericDate>()?.0),
-                "iat" => claims.iat = Some(map.next_value::<NumericDate>()?.0),
-                "aud" => claims.aud = map.next_value::<Audience>()?.0,
-                field @ ("iss" | "sub" | "jti" | "sid") => {
-                    let value = map
-                        .next_value::<String>()
-                        .map_err(|_| de::Error::custom(NOT_STRING))?;
-                    match field {
-                        "iss" => claims.iss = Some(value),
-                        "sub" => claims.sub = Some(value),
-                        "jti" => claims.jti = Some(value),
-                        _ => claims.sid = Some(value),
-                    }
-                }
-                _ => {
-                    map.next_value::<Checked>()?;
-                }
-            }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
+        let mut scanner = Scanner::new(text);
+        if scanner.peek() != Some(b'{') {
+            return Err(TokenError::Malformed(NOT_OBJECT));
         }
+        let mut claims = Claims::default();
+        let string = |scanner: &mut Scanner<'_>| {
+            scanner
+                .string()
+                .map(|s| s.value().into_owned())
+                .map_err(|_| NOT_STRING)
+        };
+        scanner
+            .object(|scanner, name| {
+                match name {
+                    "exp" => claims.exp = Some(numeric_date(scanner)?),
+                    "nbf" => claims.nbf = Some(numeric_date(scanner)?),
+                    "iat" => claims.iat = Some(numeric_date(scanner)?),
+                    "iss" => claims.iss = Some(string(scanner)?),
+                    "sub" => claims.sub = Some(string(scanner)?),
+                    "jti" => claims.jti = Some(string(scanner)?),
+                    "sid" => claims.sid = Some(string(scanner)?),
+                    "aud" => claims.aud = audience(scanner)?,
+                    _ => scanner.skip_value()?,
+                }
+                Ok(())
+            })
+            .map_err(TokenError::Malformed)?;
+        scanner.finish().map_err(TokenError::Malformed)?;
         Ok(claims)
     }
 }
 
 /// RFC 7519 NumericDate: a JSON number of seconds. A string, even of digits, is refused;
 /// a fraction is rounded down; a value outside i64 is refused.
-struct NumericDate(UnixTime);
-
-impl<'de> de::Deserialize<'de> for NumericDate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DateVisitor;
-        impl Visitor<'_> for DateVisitor {
-            type Value = NumericDate;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(NOT_NUMERIC_DATE)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
-                Ok(NumericDate(UnixTime::from_secs(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
-                i64::try_from(v)
-                    .map(|v| NumericDate(UnixTime::from_secs(v)))
-                    .map_err(|_| E::custom(NOT_NUMERIC_DATE))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {
-                // i64::MAX as f64 rounds up to 2^63, so the bound is exclusive.
-                const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-                let floor = v.floor();
-                if floor.is_finite() && (-LIMIT..LIMIT).contains(&floor) {
-                    #[allow(clippy::cast_possible_truncation)]
-                    Ok(NumericDate(UnixTime::from_secs(floor as i64)))
-                } else {
-                    Err(E::custom(NOT_NUMERIC_DATE))
-                }
-            }
-        }
-        deserializer
-            .deserialize_any(DateVisitor)
-            .map_err(|_| de::Error::custom(NOT_NUMERIC_DATE))
+fn numeric_date(scanner: &mut Scanner<'_>) -> Result<UnixTime, &'static str> {
+    if !matches!(scanner.peek(), Some(b'-' | b'0'..=b'9')) {
+        return Err(NOT_NUMERIC_DATE);
+    }
+    let text = scanner.number()?;
+    if !text.contains(['.', 'e', 'E']) {
+        return text
+            .parse::<i64>()
+            .map(UnixTime::from_secs)
+            .map_err(|_| NOT_NUMERIC_DATE);
+    }
+    // i64::MAX as f64 rounds up to 2^63, so the bound is exclusive.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let floor = text.parse::<f64>().map_err(|_| NOT_NUMERIC_DATE)?.floor();
+    if floor.is_finite() && (-LIMIT..LIMIT).contains(&floor) {
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(UnixTime::from_secs(floor as i64))
+    } else {
+        Err(NOT_NUMERIC_DATE)
     }
 }
 
 /// `aud`: one string, or an array of strings (RFC 7519 section 4.1.3).
-struct Audience(Vec<String>);
-
-impl<'de> de::Deserialize<'de> for Audience {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AudienceVisitor;
-        impl<'de> Visitor<'de> for AudienceVisitor {
-            type Value = Audience;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(BAD_AUDIENCE)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audience, E> {
-                Ok(Audience(vec![v.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
-                let mut audiences = Vec::new();
-                while let Some(audience) = seq.next_element::<String>()? {
-                    audiences.push(audience);
+fn audience(scanner: &mut Scanner<'_>) -> Result<Vec<String>, &'static str> {
+    match scanner.peek() {
+        Some(b'"') => Ok(vec![scanner.string()?.value().into_owned()]),
+        Some(b'[') => {
+            let mut audiences = Vec::new();
+            scanner.array(|scanner| {
+                if scanner.peek() != Some(b'"') {
+                    return Err(BAD_AUDIENCE);
                 }
-                Ok(Audience(audiences))
-            }
+                audiences.push(scanner.string()?.value().into_owned());
+                Ok(())
+            })?;
+            Ok(audiences)
         }
-        deserializer
-            .deserialize_any(AudienceVisitor)
-            .map_err(|_| de::Error::custom(BAD_AUDIENCE))
+        _ => Err(BAD_AUDIENCE),
     }
 }
 
@@ -192,6 +143,7 @@ mod tests {
             r#"{"exp":9223372036854775808}"#,
             r#"{"exp":1e300}"#,
             r#"{"exp":-1e300}"#,
+            r#"{"exp":-9223372036854775809}"#,
         ] {
             assert_eq!(
                 parse(text).unwrap_err(),
@@ -236,7 +188,7 @@ mod tests {
         ] {
             assert_eq!(
                 parse(text).unwrap_err(),
-                TokenError::Malformed(strict_json::DUPLICATE),
+                TokenError::Malformed(crate::jose::json_scan::DUPLICATE),
                 "{text}"
             );
         }

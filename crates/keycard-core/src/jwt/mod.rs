@@ -5,7 +5,6 @@ mod claims;
 mod validation;
 
 pub use claims::Claims;
-pub(crate) use claims::REASONS;
 pub use validation::{DEFAULT_LEEWAY_SECS, Validation};
 
 use serde::Serialize;
