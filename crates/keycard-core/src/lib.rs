@@ -20,7 +20,7 @@
 //! let keys = KeySet::verify_only([key.to_public_only()?])?;
 //! let rules = Validation::access_token("https://auth.example", "api");
 //! let verified = rules.verify(&keys, &token, UnixTime::from_secs(1_800_000_100))?;
-//! assert_eq!(verified.claims.sub.as_deref(), Some("user-1"));
+//! assert_eq!(verified.claims.sub(), Some("user-1"));
 //!
 //! // Past exp and the leeway, the same token is refused, and the error names the rule.
 //! let err = rules.verify(&keys, &token, UnixTime::from_secs(1_900_000_030)).unwrap_err();

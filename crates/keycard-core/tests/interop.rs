@@ -426,10 +426,10 @@ fn keycard_verifies_peer_tokens_signed_with_keycard_keys(peer: Peer) {
             Some(key.kid()),
             "{peer} {alg}"
         );
-        assert_eq!(verified.claims.iss.as_deref(), Some(ISSUER));
-        assert!(verified.claims.aud.iter().any(|aud| aud == AUDIENCE));
-        assert_eq!(verified.claims.sid.as_deref(), claims["sid"].as_str());
-        assert_eq!(verified.claims.jti.as_deref(), claims["jti"].as_str());
+        assert_eq!(verified.claims.iss(), Some(ISSUER));
+        assert!(verified.claims.aud().any(|aud| aud == AUDIENCE));
+        assert_eq!(verified.claims.sid(), claims["sid"].as_str());
+        assert_eq!(verified.claims.jti(), claims["jti"].as_str());
     }
 }
 

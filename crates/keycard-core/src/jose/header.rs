@@ -3,8 +3,11 @@
 //! `jwk`, `jku`, `x5u`, `x5c` and `x5t` are read past and dropped: a key never comes from
 //! the token it is meant to check, and nothing in a header is ever fetched.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use super::Algorithm;
-use super::json_scan::Scanner;
+use super::json_scan::{Scanner, Seen};
 use crate::TokenError;
 
 const NOT_OBJECT: &str = "header is not a JSON object";
@@ -21,50 +24,52 @@ const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 pub struct Header {
     /// The signature algorithm; always one Keycard implements.
     pub alg: Algorithm,
-    /// The key id, if any.
-    pub kid: Option<String>,
+    /// The key id, if any. Shared with the key it names once verified, so the verify path
+    /// does not copy it.
+    pub kid: Option<Arc<str>>,
     /// The media type of the whole token (`JWT`, `at+jwt`, ...), if any.
-    pub typ: Option<String>,
+    pub typ: Option<Cow<'static, str>>,
     /// The media type of the payload, if any.
     pub cty: Option<String>,
 }
 
-impl Header {
-    /// A header for `alg` with no other parameters.
-    pub fn new(alg: Algorithm) -> Self {
-        Self {
-            alg,
-            kid: None,
-            typ: None,
-            cty: None,
-        }
-    }
+/// `typ` values common enough to keep as constants rather than copies.
+const KNOWN_TYPES: [&str; 5] = ["JWT", "jwt", "at+jwt", "application/at+jwt", "JOSE"];
 
+/// A header as parsed, borrowing from the decoded bytes: the verify path looks the key up and
+/// keeps `kid` and `typ` without copying them.
+pub(crate) struct RawHeader<'a> {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<Cow<'a, str>>,
+    pub(crate) typ: Option<Cow<'a, str>>,
+    pub(crate) cty: Option<Cow<'a, str>>,
+}
+
+impl<'a> RawHeader<'a> {
     /// Parses a decoded header, applying every header rule.
-    pub fn parse(bytes: &[u8]) -> Result<Self, TokenError> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, TokenError> {
         let text =
             std::str::from_utf8(bytes).map_err(|_| TokenError::Malformed("header is not UTF-8"))?;
         let mut scanner = Scanner::new(text);
         if scanner.peek() != Some(b'{') {
             return Err(TokenError::Malformed(NOT_OBJECT));
         }
-        let mut alg = None;
-        let mut header = Header::new(Algorithm::HS256);
-        let mut crit = None;
-        let mut b64 = None;
-        let string = |scanner: &mut Scanner<'_>, reason| {
-            scanner
-                .string()
-                .map(|s| s.value().into_owned())
-                .map_err(|_| reason)
+        let (mut alg, mut kid, mut typ, mut cty, mut crit, mut b64) =
+            (None, None, None, None, None, None);
+        let string = |scanner: &mut Scanner<'a>, reason| {
+            if scanner.peek() != Some(b'"') {
+                return Err(reason);
+            }
+            scanner.string().map(|s| s.value())
         };
-        let seen = scanner
-            .object(|scanner, name| {
+        let mut seen = Seen::new();
+        scanner
+            .object_noting(&mut seen, |scanner, name| {
                 match name {
                     "alg" => alg = Some(string(scanner, ALG_NOT_STRING)?),
-                    "kid" => header.kid = Some(string(scanner, MEMBER_NOT_STRING)?),
-                    "typ" => header.typ = Some(string(scanner, MEMBER_NOT_STRING)?),
-                    "cty" => header.cty = Some(string(scanner, MEMBER_NOT_STRING)?),
+                    "kid" => kid = Some(string(scanner, MEMBER_NOT_STRING)?),
+                    "typ" => typ = Some(string(scanner, MEMBER_NOT_STRING)?),
+                    "cty" => cty = Some(string(scanner, MEMBER_NOT_STRING)?),
                     "crit" => {
                         let mut names = Vec::new();
                         if scanner.peek() != Some(b'[') {
@@ -87,11 +92,13 @@ impl Header {
         scanner.finish().map_err(TokenError::Malformed)?;
 
         let alg = alg.ok_or(TokenError::Malformed("header has no alg"))?;
-        header.alg = Algorithm::from_name(&alg).ok_or(TokenError::UnsupportedAlg(alg))?;
+        let alg = Algorithm::from_name(&alg)
+            .ok_or_else(|| TokenError::UnsupportedAlg(alg.into_owned()))?;
         if let Some(crit) = &crit {
             // RFC 7515 section 4.1.11: non-empty, every name understood and present.
-            let understood =
-                |name: &String| UNDERSTOOD_CRIT.contains(&name.as_str()) && seen.contains(name);
+            let understood = |name: &Cow<'_, str>| {
+                UNDERSTOOD_CRIT.contains(&name.as_ref()) && seen.contains(name)
+            };
             if crit.is_empty() || !crit.iter().all(understood) {
                 return Err(TokenError::UnsupportedCrit);
             }
@@ -99,7 +106,42 @@ impl Header {
         if b64 == Some(false) {
             return Err(TokenError::UnencodedPayload);
         }
-        Ok(header)
+        Ok(Self { alg, kid, typ, cty })
+    }
+
+    /// The owned header, with `kid` given by the caller (shared from the key it named).
+    pub(crate) fn into_header(self, kid: Option<Arc<str>>) -> Header {
+        let typ = self.typ.map(
+            |typ| match KNOWN_TYPES.iter().find(|known| **known == typ) {
+                Some(known) => Cow::Borrowed(*known),
+                None => Cow::Owned(typ.into_owned()),
+            },
+        );
+        Header {
+            alg: self.alg,
+            kid,
+            typ,
+            cty: self.cty.map(Cow::into_owned),
+        }
+    }
+}
+
+impl Header {
+    /// A header for `alg` with no other parameters.
+    pub fn new(alg: Algorithm) -> Self {
+        Self {
+            alg,
+            kid: None,
+            typ: None,
+            cty: None,
+        }
+    }
+
+    /// Parses a decoded header, applying every header rule.
+    pub fn parse(bytes: &[u8]) -> Result<Self, TokenError> {
+        let raw = RawHeader::parse(bytes)?;
+        let kid = raw.kid.as_deref().map(Arc::from);
+        Ok(raw.into_header(kid))
     }
 
     /// The header as compact JSON, members in a fixed order.
@@ -107,10 +149,10 @@ impl Header {
         let mut object = serde_json::Map::new();
         object.insert("alg".into(), self.alg.name().into());
         if let Some(kid) = &self.kid {
-            object.insert("kid".into(), kid.as_str().into());
+            object.insert("kid".into(), kid.as_ref().into());
         }
         if let Some(typ) = &self.typ {
-            object.insert("typ".into(), typ.as_str().into());
+            object.insert("typ".into(), typ.as_ref().into());
         }
         if let Some(cty) = &self.cty {
             object.insert("cty".into(), cty.as_str().into());

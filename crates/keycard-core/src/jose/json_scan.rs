@@ -25,15 +25,37 @@ pub(crate) const DUPLICATE: ScanError = super::strict_json::DUPLICATE;
 const TOO_DEEP: ScanError = "JSON nested too deep";
 const MAX_DEPTH: usize = 64;
 
+/// Bytes that end the plain run of a string: the quote, the backslash, control characters.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// A JSON string as it stands in the text, between its quotes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct JsonStr<'a> {
     raw: &'a str,
+    start: usize,
     escaped: bool,
 }
 
 impl<'a> JsonStr<'a> {
+    /// Where the value stands in `text` (the text it was scanned from), if it can be
+    /// borrowed as it stands: that is, if it holds no escapes.
+    pub(crate) fn span_in(&self, text: &str) -> Option<(usize, usize)> {
+        let end = self.start + self.raw.len();
+        (!self.escaped && text.get(self.start..end) == Some(self.raw)).then_some((self.start, end))
+    }
+
     /// The string's value: borrowed from the text unless it holds escapes.
+    #[inline]
     pub(crate) fn value(&self) -> Cow<'a, str> {
         if self.escaped {
             Cow::Owned(unescape(self.raw))
@@ -43,40 +65,61 @@ impl<'a> JsonStr<'a> {
     }
 }
 
-/// The names of one object's members, for the duplicate check. The first few live on the
-/// stack; escaped names (rare) are unescaped once and kept owned.
+/// The names of one object's members, for the duplicate check. A name of up to seven bytes
+/// is held exactly as one integer (its length and bytes) on the stack, so the common check
+/// is a few integer compares; longer or escaped names, and any beyond the first sixteen,
+/// are kept in a list.
 pub(crate) struct Seen<'a> {
-    inline: [&'a str; INLINE],
-    len: usize,
-    spill: Vec<Cow<'a, str>>,
+    short: [u64; SHORT],
+    short_len: usize,
+    other: Vec<Cow<'a, str>>,
 }
 
-const INLINE: usize = 16;
+const SHORT: usize = 16;
+
+/// The exact packing of a name of at most seven bytes: length in the low byte.
+#[inline]
+fn pack(name: &[u8]) -> Option<u64> {
+    if name.len() > 7 {
+        return None;
+    }
+    let mut packed = name.len() as u64;
+    for (i, byte) in name.iter().enumerate() {
+        packed |= u64::from(*byte) << (8 * (i + 1));
+    }
+    Some(packed)
+}
 
 impl<'a> Seen<'a> {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
-            inline: [""; INLINE],
-            len: 0,
-            spill: Vec::new(),
+            short: [0; SHORT],
+            short_len: 0,
+            other: Vec::new(),
         }
     }
 
     /// Whether a member of this (unescaped) name was seen.
+    #[inline]
     pub(crate) fn contains(&self, name: &str) -> bool {
-        self.inline[..self.len].contains(&name) || self.spill.iter().any(|seen| seen == name)
+        let in_short = pack(name.as_bytes())
+            .is_some_and(|packed| self.short[..self.short_len].contains(&packed));
+        in_short || self.other.iter().any(|seen| seen == name)
     }
 
-    fn insert(&mut self, name: Cow<'a, str>) -> Result<(), ScanError> {
-        if self.contains(&name) {
+    // A `Cow`, not a `&str`: a borrowed name is kept as the borrow, with no copy.
+    #[allow(clippy::ptr_arg)]
+    #[inline]
+    fn insert(&mut self, name: &Cow<'a, str>) -> Result<(), ScanError> {
+        if self.contains(name) {
             return Err(DUPLICATE);
         }
-        match name {
-            Cow::Borrowed(name) if self.len < INLINE => {
-                self.inline[self.len] = name;
-                self.len += 1;
+        match pack(name.as_bytes()) {
+            Some(packed) if self.short_len < SHORT => {
+                self.short[self.short_len] = packed;
+                self.short_len += 1;
             }
-            name => self.spill.push(name),
+            _ => self.other.push(name.clone()),
         }
         Ok(())
     }
@@ -102,6 +145,7 @@ impl<'a> Scanner<'a> {
         self.text.as_bytes()
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes().get(self.pos) {
             self.pos += 1;
@@ -109,11 +153,13 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next non-white-space byte, not consumed.
+    #[inline]
     pub(crate) fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.bytes().get(self.pos).copied()
     }
 
+    #[inline]
     fn expect(&mut self, byte: u8) -> Result<(), ScanError> {
         if self.peek() == Some(byte) {
             self.pos += 1;
@@ -124,25 +170,33 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads an object, calling `member` with each name; `member` must read exactly one
-    /// value. Returns the names seen.
+    /// value.
     pub(crate) fn object(
         &mut self,
+        member: impl FnMut(&mut Self, &str) -> Result<(), ScanError>,
+    ) -> Result<(), ScanError> {
+        self.object_noting(&mut Seen::new(), member)
+    }
+
+    /// [`Scanner::object`], recording the member names in `seen` for the caller.
+    pub(crate) fn object_noting(
+        &mut self,
+        seen: &mut Seen<'a>,
         mut member: impl FnMut(&mut Self, &str) -> Result<(), ScanError>,
-    ) -> Result<Seen<'a>, ScanError> {
+    ) -> Result<(), ScanError> {
         self.enter()?;
         self.expect(b'{')?;
-        let mut seen = Seen::new();
         if self.peek() == Some(b'}') {
             self.pos += 1;
             self.depth -= 1;
-            return Ok(seen);
+            return Ok(());
         }
         loop {
             if self.peek() != Some(b'"') {
                 return Err(INVALID);
             }
             let name = self.string()?.value();
-            seen.insert(name.clone())?;
+            seen.insert(&name)?;
             self.expect(b':')?;
             member(self, &name)?;
             match self.peek() {
@@ -150,7 +204,7 @@ impl<'a> Scanner<'a> {
                 Some(b'}') => {
                     self.pos += 1;
                     self.depth -= 1;
-                    return Ok(seen);
+                    return Ok(());
                 }
                 _ => return Err(INVALID),
             }
@@ -199,6 +253,12 @@ impl<'a> Scanner<'a> {
         let bytes = self.bytes();
         let mut escaped = false;
         loop {
+            // Most of a string is plain text: skip it in a tight loop.
+            let rest = bytes.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&b| SPECIAL[usize::from(b)])
+                .unwrap_or(rest.len());
             let byte = *bytes.get(self.pos).ok_or(INVALID)?;
             match byte {
                 b'"' => break,
@@ -217,7 +277,11 @@ impl<'a> Scanner<'a> {
         }
         let raw = &self.text[start..self.pos];
         self.pos += 1;
-        Ok(JsonStr { raw, escaped })
+        Ok(JsonStr {
+            raw,
+            start,
+            escaped,
+        })
     }
 
     /// Checks `uXXXX` (after the backslash), and its pair when it is a high surrogate.
@@ -312,7 +376,7 @@ impl<'a> Scanner<'a> {
     /// Walks any value, applying every rule, building nothing.
     pub(crate) fn skip_value(&mut self) -> Result<(), ScanError> {
         match self.peek().ok_or(INVALID)? {
-            b'{' => self.object(|scanner, _| scanner.skip_value()).map(drop),
+            b'{' => self.object(|scanner, _| scanner.skip_value()),
             b'[' => self.array(Self::skip_value),
             b'"' => self.string().map(drop),
             b't' | b'f' => self.boolean().map(drop),
@@ -380,6 +444,23 @@ mod tests {
         let mut scanner = Scanner::new(text);
         scanner.object(|s, _| s.skip_value())?;
         scanner.finish()
+    }
+
+    #[test]
+    fn packing_is_exact_for_short_names() {
+        assert_eq!(pack(b""), Some(0));
+        assert_ne!(pack(b"a"), pack(b"a\0"));
+        assert_ne!(pack(b"ab"), pack(b"ba"));
+        assert_eq!(pack(b"abcdefgh"), None);
+        let mut seen = Seen::new();
+        for name in ["exp", "ex", "expx", "\0", "", "abcdefgh", "abcdefgi"] {
+            seen.insert(&Cow::Borrowed(name)).unwrap();
+        }
+        for name in ["exp", "ex", "expx", "\0", "", "abcdefgh", "abcdefgi"] {
+            assert!(seen.contains(name), "{name:?}");
+            assert_eq!(seen.insert(&Cow::Borrowed(name)), Err(DUPLICATE));
+        }
+        assert!(!seen.contains("e") && !seen.contains("abcdefg") && !seen.contains("abcdefghi"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Written by hand rather than taken from a JOSE crate because these few checks are the
 //! product: which inputs are refused, in which order, and under which rule name.
 
+use super::header::RawHeader;
 use super::{Header, Key, KeySet, base64url};
 use crate::{KeyError, TokenError};
 
@@ -33,7 +34,7 @@ pub fn sign(key: &Key, header: &Header, payload: &[u8]) -> Result<String, KeyErr
     }
     let mut header = header.clone();
     if header.kid.is_none() {
-        header.kid = Some(key.kid().to_owned());
+        header.kid = Some(key.shared_kid());
     }
     let mut token = base64url::encode(header.to_json());
     token.push('.');
@@ -83,8 +84,7 @@ pub(crate) fn split(token: &str, max_bytes: usize) -> Result<Parts<'_>, TokenErr
 /// for JWT claims use [`crate::jwt::Validation::verify`].
 pub fn verify(keys: &KeySet, token: &str, max_bytes: usize) -> Result<VerifiedJws, TokenError> {
     let parts = split(token, max_bytes)?;
-    let header = decode_header(parts.header)?;
-    let key = keys.find(header.kid.as_deref())?;
+    let (header, key) = decode_header(keys, parts.header)?;
     check_signature(key, &header, &parts)?;
     let payload = base64url::decode(parts.payload)
         .ok_or(TokenError::Malformed("payload is not canonical base64url"))?;
@@ -122,10 +122,26 @@ pub fn decode_unverified(token: &str, max_bytes: usize) -> Result<Unverified, To
     })
 }
 
-pub(crate) fn decode_header(encoded: &str) -> Result<Header, TokenError> {
-    let bytes = base64url::decode(encoded)
-        .ok_or(TokenError::Malformed("header is not canonical base64url"))?;
-    Header::parse(&bytes)
+/// Decodes and parses the header and finds the key it names, copying nothing of the header
+/// but what the verified result keeps.
+pub(crate) fn decode_header<'k>(
+    keys: &'k KeySet,
+    encoded: &str,
+) -> Result<(Header, &'k Key), TokenError> {
+    const NOT_BASE64: TokenError = TokenError::Malformed("header is not canonical base64url");
+    let find = |bytes: &[u8]| {
+        let raw = RawHeader::parse(bytes)?;
+        let key = keys.find(raw.kid.as_deref())?;
+        let kid = raw.kid.is_some().then(|| key.shared_kid());
+        Ok((raw.into_header(kid), key))
+    };
+    // A usual header fits on the stack; a larger one is decoded onto the heap.
+    let mut buffer = [0u8; 384];
+    match base64url::decode_to_slice(encoded, &mut buffer) {
+        Some(len) => find(&buffer[..len]),
+        None if encoded.len() > 512 => find(&base64url::decode(encoded).ok_or(NOT_BASE64)?),
+        None => Err(NOT_BASE64),
+    }
 }
 
 /// The key's algorithm must be the header's, and the signature must verify.

@@ -4,6 +4,8 @@
 //! signature check only. Each variant of [`Material`] can only do its own family's
 //! algorithms, and the header's `alg` is compared with the key's before any of them runs.
 
+use std::sync::Arc;
+
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair as _, ParsedPublicKey};
 use aws_lc_rs::{hmac, rsa};
@@ -21,7 +23,7 @@ use crate::KeyError;
 /// material itself.
 pub struct Key {
     alg: Algorithm,
-    kid: String,
+    kid: Arc<str>,
     material: Material,
 }
 
@@ -86,6 +88,11 @@ impl Key {
         &self.kid
     }
 
+    /// The key id, shared: a verified header carries it without a copy.
+    pub(crate) fn shared_kid(&self) -> Arc<str> {
+        Arc::clone(&self.kid)
+    }
+
     /// Whether this key holds private material and may sign.
     pub fn can_sign(&self) -> bool {
         match &self.material {
@@ -103,7 +110,7 @@ impl Key {
 
     /// Replaces the key id.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
-        self.kid = kid.into();
+        self.kid = Arc::from(kid.into());
         self
     }
 
@@ -130,7 +137,7 @@ impl Key {
         };
         Ok(Self {
             alg,
-            kid,
+            kid: Arc::from(kid),
             material: Material::Hmac {
                 key: hmac::Key::new(hmac_alg, secret),
                 secret: Zeroizing::new(secret.to_vec()),
@@ -253,7 +260,7 @@ impl Key {
         ]);
         Ok(Self {
             alg,
-            kid,
+            kid: Arc::from(kid),
             material: Material::Rsa {
                 public,
                 n,
@@ -327,7 +334,7 @@ impl Key {
         ]);
         Ok(Self {
             alg,
-            kid,
+            kid: Arc::from(kid),
             material: Material::Ec {
                 public,
                 x,
@@ -374,7 +381,7 @@ impl Key {
         ]);
         Ok(Self {
             alg: Algorithm::EdDSA,
-            kid,
+            kid: Arc::from(kid),
             material: Material::Ed25519 {
                 public,
                 x,
@@ -551,7 +558,7 @@ impl Key {
     }
 
     fn add_common_members(&self, members: &mut Map<String, Value>) {
-        members.insert("kid".into(), self.kid.clone().into());
+        members.insert("kid".into(), self.kid.as_ref().into());
         members.insert("alg".into(), self.alg.name().into());
         members.insert("use".into(), "sig".into());
     }
@@ -559,7 +566,7 @@ impl Key {
     /// Signs `message` (a JWS signing input) with this key's algorithm.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let not_private = || KeyError::NotASigningKey {
-            kid: self.kid.clone(),
+            kid: self.kid.to_string(),
         };
         const FAILED: KeyError = KeyError::Crypto("signing failed");
         match &self.material {

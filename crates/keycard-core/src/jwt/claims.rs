@@ -1,11 +1,12 @@
 //! The registered claims Keycard validates, read from the payload in one strict pass.
 //!
-//! Other claims are checked for repeated names and left in the payload, where
-//! [`VerifiedJwt::claims_json`](super::VerifiedJwt::claims_json) or
-//! [`VerifiedJwt::deserialize_claims`](super::VerifiedJwt::deserialize_claims) reads them
-//! when asked: the hot path builds nothing it does not use.
+//! [`Claims`] owns the payload text and records where each registered string claim stands
+//! in it, so parsing allocates nothing for them (only a claim written with escapes gets a
+//! copy of its own). Other claims are checked for repeated names and left in the text, where
+//! [`Claims::json`] and [`VerifiedJwt::deserialize_claims`](super::VerifiedJwt::deserialize_claims)
+//! read them when asked.
 
-use crate::jose::json_scan::Scanner;
+use crate::jose::json_scan::{JsonStr, Scanner};
 use crate::{TokenError, UnixTime};
 
 const NOT_OBJECT: &str = "claims are not a JSON object";
@@ -13,43 +14,66 @@ const NOT_NUMERIC_DATE: &str = "exp, nbf and iat must be JSON numbers of seconds
 const NOT_STRING: &str = "iss, sub, jti and sid must be strings";
 const BAD_AUDIENCE: &str = "aud must be a string or an array of strings";
 
-/// The registered claims of a JWT (RFC 7519 section 4.1), plus `sid`.
+/// A string claim: where it stands in the payload, or its own copy if it had escapes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Text {
+    Span(usize, usize),
+    Owned(Box<str>),
+}
+
+impl Text {
+    #[inline]
+    fn of(text: &str, value: JsonStr<'_>) -> Self {
+        match value.span_in(text) {
+            Some((start, end)) => Text::Span(start, end),
+            None => Text::Owned(value.value().into()),
+        }
+    }
+
+    fn get<'a>(&'a self, json: &'a str) -> &'a str {
+        match self {
+            Text::Span(start, end) => json.get(*start..*end).unwrap_or_default(),
+            Text::Owned(owned) => owned,
+        }
+    }
+}
+
+/// The registered claims of a JWT (RFC 7519 section 4.1) plus `sid`, and the payload they
+/// were read from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Claims {
-    /// Issuer.
-    pub iss: Option<String>,
-    /// Subject: for Keycard, the user id.
-    pub sub: Option<String>,
-    /// Audiences; a single string is read as a list of one.
-    pub aud: Vec<String>,
-    /// Expiry.
-    pub exp: Option<UnixTime>,
-    /// Not before.
-    pub nbf: Option<UnixTime>,
-    /// Issued at.
-    pub iat: Option<UnixTime>,
-    /// Token id.
-    pub jti: Option<String>,
-    /// Session id: the unit of revocation.
-    pub sid: Option<String>,
+    json: String,
+    iss: Option<Text>,
+    sub: Option<Text>,
+    aud: Vec<Text>,
+    exp: Option<UnixTime>,
+    nbf: Option<UnixTime>,
+    iat: Option<UnixTime>,
+    jti: Option<Text>,
+    sid: Option<Text>,
 }
 
 impl Claims {
     /// Parses a decoded payload, refusing repeated member names at every depth, dates that
     /// are not JSON numbers, and registered claims of the wrong JSON type.
     pub fn parse(bytes: &[u8]) -> Result<Self, TokenError> {
-        let text = std::str::from_utf8(bytes)
+        Self::from_payload(bytes.to_vec())
+    }
+
+    /// [`Claims::parse`], taking ownership of the payload (the verify path: no copy).
+    pub fn from_payload(payload: Vec<u8>) -> Result<Self, TokenError> {
+        let json = String::from_utf8(payload)
             .map_err(|_| TokenError::Malformed("claims are not UTF-8"))?;
-        let mut scanner = Scanner::new(text);
+        let mut claims = Claims::default();
+        let mut scanner = Scanner::new(&json);
         if scanner.peek() != Some(b'{') {
             return Err(TokenError::Malformed(NOT_OBJECT));
         }
-        let mut claims = Claims::default();
-        let string = |scanner: &mut Scanner<'_>| {
-            scanner
-                .string()
-                .map(|s| s.value().into_owned())
-                .map_err(|_| NOT_STRING)
+        let text = |scanner: &mut Scanner<'_>| {
+            if scanner.peek() != Some(b'"') {
+                return Err(NOT_STRING);
+            }
+            scanner.string().map(|value| Text::of(&json, value))
         };
         scanner
             .object(|scanner, name| {
@@ -57,18 +81,64 @@ impl Claims {
                     "exp" => claims.exp = Some(numeric_date(scanner)?),
                     "nbf" => claims.nbf = Some(numeric_date(scanner)?),
                     "iat" => claims.iat = Some(numeric_date(scanner)?),
-                    "iss" => claims.iss = Some(string(scanner)?),
-                    "sub" => claims.sub = Some(string(scanner)?),
-                    "jti" => claims.jti = Some(string(scanner)?),
-                    "sid" => claims.sid = Some(string(scanner)?),
-                    "aud" => claims.aud = audience(scanner)?,
+                    "iss" => claims.iss = Some(text(scanner)?),
+                    "sub" => claims.sub = Some(text(scanner)?),
+                    "jti" => claims.jti = Some(text(scanner)?),
+                    "sid" => claims.sid = Some(text(scanner)?),
+                    "aud" => claims.aud = audience(scanner, &json)?,
                     _ => scanner.skip_value()?,
                 }
                 Ok(())
             })
             .map_err(TokenError::Malformed)?;
         scanner.finish().map_err(TokenError::Malformed)?;
+        claims.json = json;
         Ok(claims)
+    }
+
+    /// The whole payload, as JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// Issuer.
+    pub fn iss(&self) -> Option<&str> {
+        self.iss.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// Subject: for Keycard, the user id.
+    pub fn sub(&self) -> Option<&str> {
+        self.sub.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// Audiences; a single string reads as a list of one.
+    pub fn aud(&self) -> impl Iterator<Item = &str> {
+        self.aud.iter().map(|t| t.get(&self.json))
+    }
+
+    /// Expiry.
+    pub fn exp(&self) -> Option<UnixTime> {
+        self.exp
+    }
+
+    /// Not before.
+    pub fn nbf(&self) -> Option<UnixTime> {
+        self.nbf
+    }
+
+    /// Issued at.
+    pub fn iat(&self) -> Option<UnixTime> {
+        self.iat
+    }
+
+    /// Token id.
+    pub fn jti(&self) -> Option<&str> {
+        self.jti.as_ref().map(|t| t.get(&self.json))
+    }
+
+    /// Session id: the unit of revocation.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_ref().map(|t| t.get(&self.json))
     }
 }
 
@@ -97,16 +167,16 @@ fn numeric_date(scanner: &mut Scanner<'_>) -> Result<UnixTime, &'static str> {
 }
 
 /// `aud`: one string, or an array of strings (RFC 7519 section 4.1.3).
-fn audience(scanner: &mut Scanner<'_>) -> Result<Vec<String>, &'static str> {
+fn audience(scanner: &mut Scanner<'_>, json: &str) -> Result<Vec<Text>, &'static str> {
     match scanner.peek() {
-        Some(b'"') => Ok(vec![scanner.string()?.value().into_owned()]),
+        Some(b'"') => Ok(vec![Text::of(json, scanner.string()?)]),
         Some(b'[') => {
             let mut audiences = Vec::new();
             scanner.array(|scanner| {
                 if scanner.peek() != Some(b'"') {
                     return Err(BAD_AUDIENCE);
                 }
-                audiences.push(scanner.string()?.value().into_owned());
+                audiences.push(Text::of(json, scanner.string()?));
                 Ok(())
             })?;
             Ok(audiences)
@@ -126,11 +196,26 @@ mod tests {
     #[test]
     fn reads_registered_claims() {
         let claims = parse(r#"{"iss":"i","sub":"s","aud":"a","exp":10,"nbf":1,"iat":2,"jti":"j","sid":"x","roles":["admin"]}"#).unwrap();
-        assert_eq!(claims.aud, vec!["a".to_owned()]);
-        assert_eq!(claims.exp, Some(UnixTime::from_secs(10)));
-        assert_eq!(claims.sid.as_deref(), Some("x"));
+        assert_eq!(claims.aud().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(claims.exp(), Some(UnixTime::from_secs(10)));
+        assert_eq!(
+            (claims.iss(), claims.sub(), claims.jti(), claims.sid()),
+            (Some("i"), Some("s"), Some("j"), Some("x"))
+        );
+        assert_eq!(
+            (claims.nbf(), claims.iat()),
+            (Some(UnixTime::from_secs(1)), Some(UnixTime::from_secs(2)))
+        );
         let claims = parse(r#"{"aud":["a","b"]}"#).unwrap();
-        assert_eq!(claims.aud.len(), 2);
+        assert_eq!(claims.aud().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn escaped_claims_are_unescaped() {
+        let claims = parse(r#"{"sub":"a\"b\u00e9","aud":["x\/y","z"],"iss":"plain"}"#).unwrap();
+        assert_eq!(claims.sub(), Some("a\"bé"));
+        assert_eq!(claims.aud().collect::<Vec<_>>(), ["x/y", "z"]);
+        assert_eq!(claims.iss(), Some("plain"));
     }
 
     #[test]
@@ -152,11 +237,11 @@ mod tests {
             );
         }
         assert_eq!(
-            parse(r#"{"exp":1.9}"#).unwrap().exp,
+            parse(r#"{"exp":1.9}"#).unwrap().exp(),
             Some(UnixTime::from_secs(1))
         );
         assert_eq!(
-            parse(r#"{"exp":9223372036854775807}"#).unwrap().exp,
+            parse(r#"{"exp":9223372036854775807}"#).unwrap().exp(),
             Some(UnixTime::from_secs(i64::MAX))
         );
     }

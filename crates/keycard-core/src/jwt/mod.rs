@@ -19,26 +19,25 @@ use crate::jose::{self, Header, Key};
 pub struct VerifiedJwt {
     /// The protected header.
     pub header: Header,
-    /// The registered claims.
+    /// The registered claims, and the payload they came from.
     pub claims: Claims,
-    payload: Vec<u8>,
 }
 
 impl VerifiedJwt {
     /// Every claim, registered or not, as a JSON object.
     pub fn claims_json(&self) -> Map<String, Value> {
         // The payload already passed the strict parser, so this cannot fail.
-        jose::strict_json::parse_object(&self.payload).unwrap_or_default()
+        jose::strict_json::parse_object(self.claims.json().as_bytes()).unwrap_or_default()
     }
 
     /// Reads the claims into an application's own type (for extra claims such as roles).
     pub fn deserialize_claims<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.payload)
+        serde_json::from_str(self.claims.json())
     }
 
     /// The raw payload bytes.
     pub fn payload(&self) -> &[u8] {
-        &self.payload
+        self.claims.json().as_bytes()
     }
 }
 
@@ -47,7 +46,7 @@ pub fn sign(key: &Key, typ: Option<&str>, claims: &impl Serialize) -> Result<Str
     let payload =
         serde_json::to_vec(claims).map_err(|e| KeyError::Malformed(format!("claims: {e}")))?;
     let mut header = Header::new(key.alg());
-    header.typ = typ.map(str::to_owned);
+    header.typ = typ.map(|typ| typ.to_owned().into());
     jose::jws::sign(key, &header, &payload)
 }
 
@@ -71,7 +70,7 @@ mod tests {
         let verified = Validation::access_token("i", "a")
             .verify(&set, &token, UnixTime::from_secs(1500))
             .unwrap();
-        assert_eq!(verified.claims.sub.as_deref(), Some("u"));
+        assert_eq!(verified.claims.sub(), Some("u"));
         assert_eq!(verified.claims_json()["roles"], json!(["admin"]));
         assert_eq!(Value::Object(verified.claims_json()), claims);
     }
