@@ -38,6 +38,26 @@ impl Text {
     }
 }
 
+/// `aud` as written: absent, one string, or an array (the common single audience needs no
+/// list of its own).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Audience {
+    #[default]
+    None,
+    One(Text),
+    Many(Vec<Text>),
+}
+
+impl Audience {
+    fn texts(&self) -> &[Text] {
+        match self {
+            Audience::None => &[],
+            Audience::One(text) => std::slice::from_ref(text),
+            Audience::Many(texts) => texts,
+        }
+    }
+}
+
 /// The registered claims of a JWT (RFC 7519 section 4.1) plus `sid`, and the payload they
 /// were read from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,7 +65,7 @@ pub struct Claims {
     json: String,
     iss: Option<Text>,
     sub: Option<Text>,
-    aud: Vec<Text>,
+    aud: Audience,
     exp: Option<UnixTime>,
     nbf: Option<UnixTime>,
     iat: Option<UnixTime>,
@@ -113,7 +133,7 @@ impl Claims {
 
     /// Audiences; a single string reads as a list of one.
     pub fn aud(&self) -> impl Iterator<Item = &str> {
-        self.aud.iter().map(|t| t.get(&self.json))
+        self.aud.texts().iter().map(|t| t.get(&self.json))
     }
 
     /// Expiry.
@@ -167,9 +187,9 @@ fn numeric_date(scanner: &mut Scanner<'_>) -> Result<UnixTime, &'static str> {
 }
 
 /// `aud`: one string, or an array of strings (RFC 7519 section 4.1.3).
-fn audience(scanner: &mut Scanner<'_>, json: &str) -> Result<Vec<Text>, &'static str> {
+fn audience(scanner: &mut Scanner<'_>, json: &str) -> Result<Audience, &'static str> {
     match scanner.peek() {
-        Some(b'"') => Ok(vec![Text::of(json, scanner.string()?)]),
+        Some(b'"') => Ok(Audience::One(Text::of(json, scanner.string()?))),
         Some(b'[') => {
             let mut audiences = Vec::new();
             scanner.array(|scanner| {
@@ -179,7 +199,7 @@ fn audience(scanner: &mut Scanner<'_>, json: &str) -> Result<Vec<Text>, &'static
                 audiences.push(Text::of(json, scanner.string()?));
                 Ok(())
             })?;
-            Ok(audiences)
+            Ok(Audience::Many(audiences))
         }
         _ => Err(BAD_AUDIENCE),
     }
