@@ -35,6 +35,7 @@ pub mod conformance;
 pub mod key_vault;
 #[cfg(feature = "memory")]
 pub mod memory;
+pub mod open;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]
