@@ -8,8 +8,8 @@
 //! cargo run --release -p keycard-bench --bin store-bench -- --backends memory,sqlite,postgres,redis
 //! ```
 //! PostgreSQL and Redis are expected on 127.0.0.1 (database `test`); override with
-//! `--postgres-url` and `--redis-url`. Each run uses its own schema / key prefix and removes
-//! nothing else.
+//! `--postgres-url` and `--redis-url`. Each run uses its own SQLite file, PostgreSQL schema
+//! and Redis key prefix, and removes them when done (Redis keys by their TTL).
 
 // A benchmark measures wall time and may stop at the first failed operation.
 #![allow(clippy::print_stdout, clippy::disallowed_methods, clippy::expect_used)]
