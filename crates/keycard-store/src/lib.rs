@@ -40,6 +40,8 @@ pub mod open;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "memory", feature = "sqlite", feature = "postgres"))]
+mod rotation;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]

@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use keycard_core::opaque::TokenDigest;
-use keycard_core::session::{RevokeReason, RotationDecision, Session, SessionKind};
+use keycard_core::session::{Session, SessionKind};
 use keycard_core::store::{Rotation, SessionStore, StoreError, StoreResult};
 use keycard_core::{SessionId, UnixTime, UserId};
 
 use super::{MemoryStore, State};
+use crate::rotation::{Step, plan};
 
 impl State {
     /// The session a token belongs to and the token's generation, if the session exists.
@@ -126,41 +127,23 @@ impl SessionStore for MemoryStore {
         if state.tokens.contains_key(successor.as_bytes()) {
             return Err(StoreError::Conflict("session"));
         }
-        let Some(session) = state.sessions.get_mut(&id) else {
+        let Some(session) = state.sessions.get(&id).cloned() else {
             return Ok(Rotation::Unknown);
         };
-        if !matches!(session.kind, SessionKind::Refresh(_)) {
-            return Ok(Rotation::Unknown);
-        }
-        if now >= session.expires_at() {
-            return Ok(Rotation::Dead(session.clone()));
-        }
-        let SessionKind::Refresh(refresh) = &mut session.kind else {
-            return Ok(Rotation::Unknown);
-        };
-        match refresh.decide(generation, now, grace_secs) {
-            RotationDecision::Rotate => {
-                refresh.generation += 1;
-                refresh.rotated_at = Some(now);
-                refresh.sealed_successor = Some(sealed_successor.to_vec());
-                let next = refresh.generation;
-                session.last_seen_at = now;
-                let rotated = session.clone();
-                state.tokens.insert(*successor.as_bytes(), (id, next));
-                Ok(Rotation::Rotated(rotated))
+        // Under the one lock, the compare-and-swap of the SQL backends cannot fail.
+        match plan(session, generation, sealed_successor, now, grace_secs) {
+            Step::Answer(answer) => Ok(answer),
+            Step::Rotate { from, session } => {
+                state
+                    .tokens
+                    .insert(*successor.as_bytes(), (id.clone(), from + 1));
+                state.sessions.insert(id, session.clone());
+                Ok(Rotation::Rotated(session))
             }
-            RotationDecision::Replay => {
-                let sealed_successor = refresh.sealed_successor.clone().unwrap_or_default();
-                Ok(Rotation::Replayed {
-                    session: session.clone(),
-                    sealed_successor,
-                })
+            Step::Revoke { session, .. } => {
+                state.sessions.insert(id, session.clone());
+                Ok(Rotation::ReuseDetected(session))
             }
-            RotationDecision::Reuse => {
-                refresh.revoked = Some(RevokeReason::ReuseDetected);
-                Ok(Rotation::ReuseDetected(session.clone()))
-            }
-            RotationDecision::Revoked(_) => Ok(Rotation::Dead(session.clone())),
         }
     }
 

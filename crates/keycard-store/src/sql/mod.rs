@@ -10,7 +10,6 @@
 //! The SQL text lives in each backend: the dialects differ in small ways (locking,
 //! `MIN`/`LEAST`, collation) that matter, and a query reads best beside its binds.
 
-pub(crate) mod rotation;
 pub(crate) mod rows;
 
 /// How many times a backend re-runs a transaction that lost a compare-and-swap or met a

@@ -17,8 +17,8 @@ use keycard_core::store::{Rotation, SessionStore, StoreError, StoreResult};
 use keycard_core::{SessionId, UnixTime, UserId};
 
 use super::{SqliteStore, store_error};
+use crate::rotation::{Step, plan};
 use crate::sql::MAX_ATTEMPTS;
-use crate::sql::rotation::{Step, plan};
 use crate::sql::rows::{SessionRow, read_generation, stored_generation};
 
 /// Expired sessions deleted per write transaction, so a large sweep never holds the

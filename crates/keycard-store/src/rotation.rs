@@ -1,7 +1,8 @@
-//! `rotate_refresh` for the SQL backends, once the family is loaded inside the backend's
-//! transaction: what to answer, and what to write.
+//! `rotate_refresh` once the family is loaded inside the backend's atomic step: what to
+//! answer, and what to write. The memory and SQL backends share it; Redis mirrors it in Lua.
 //!
-//! Each backend runs the same sequence, with its own locking:
+//! Each SQL backend runs the same sequence, with its own locking (the memory backend holds
+//! its one lock throughout):
 //! 1. look the presented digest up: its session and generation (none: `Unknown`);
 //! 2. refuse a successor digest that already exists (`Conflict("session")`);
 //! 3. load the session row, locked against concurrent rotation;
