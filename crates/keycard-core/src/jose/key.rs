@@ -212,6 +212,19 @@ impl Key {
                 "RSA modulus of {bits} bits; at least {MIN_RSA_BITS} required"
             )));
         }
+        // RFC 8017 section 3.1: 3 <= e < n, and e odd. An exponent of 1 makes every
+        // "signature" equal to its own padded message.
+        let e = strip_zeros(e);
+        if e.last().is_none_or(|low| low % 2 == 0) || e == [1] {
+            return Err(KeyError::WeakKey(
+                "RSA public exponent must be odd and at least 3".into(),
+            ));
+        }
+        if super::roca::has_roca_fingerprint(&n) {
+            return Err(KeyError::WeakKey(
+                "RSA modulus has the ROCA fingerprint (CVE-2017-15361): its primes can be recovered".into(),
+            ));
+        }
         let params: &'static sig::RsaParameters = match alg {
             Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
             Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,

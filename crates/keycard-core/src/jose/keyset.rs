@@ -96,6 +96,13 @@ impl KeySet {
                 key
             });
         }
+        // A document holding both shared secrets and public keys is a leaked secret or a
+        // confused configuration; either way, refuse it (Wycheproof's mixed-symmetry case).
+        if keys.iter().any(Key::is_symmetric) && keys.iter().any(|k| !k.is_symmetric()) {
+            return Err(KeyError::Malformed(
+                "a key set mixes HMAC secrets with public keys".into(),
+            ));
+        }
         Self::verify_only(keys)
     }
 

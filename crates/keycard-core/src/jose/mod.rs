@@ -10,6 +10,7 @@ mod jwk;
 pub mod jws;
 mod key;
 mod keyset;
+mod roca;
 pub(crate) mod strict_json;
 
 pub use algorithm::{Algorithm, Family, UnknownAlgorithm};
