@@ -62,6 +62,9 @@ pub enum TokenError {
     /// `typ` is not the required type (for example a refresh token presented as `at+jwt`).
     #[error("wrong token type")]
     WrongType,
+    /// The token's session was revoked, or its user's `not_before` is after its `iat`.
+    #[error("token revoked")]
+    Revoked,
 }
 
 impl TokenError {
@@ -83,6 +86,7 @@ impl TokenError {
             Self::WrongIssuer => "wrong_issuer",
             Self::WrongAudience => "wrong_audience",
             Self::WrongType => "wrong_type",
+            Self::Revoked => "revoked",
         }
     }
 }

@@ -36,6 +36,13 @@ macro_rules! public_id {
             }
         }
 
+        // Lets maps keyed by id be searched with a `&str` from a token, without a copy.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)

@@ -34,6 +34,7 @@
 //!   [`jose::jws::verify`].
 //! - [`jwt`]: claims, [`jwt::Validation`] (leeway, `exp`/`nbf`/`iat`, `iss`, `aud`, `typ`).
 //! - [`opaque`]: session ids and refresh tokens, kept only as digests.
+//! - [`revocation_set`]: the in-memory set of live revocations every verifier consults.
 //! - [`user`], [`session`] (with refresh rotation), [`revocation`], [`audit`],
 //!   [`key_record`]: the domain records the stores keep.
 //! - [`store`]: the store traits every backend in `keycard-store` implements.
@@ -58,6 +59,7 @@ pub mod jwt;
 pub mod key_record;
 pub mod opaque;
 pub mod revocation;
+pub mod revocation_set;
 pub mod session;
 pub mod store;
 pub mod user;
