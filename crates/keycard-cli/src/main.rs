@@ -12,11 +12,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Keycard: keys, secrets and JWTs from the command line (generate, sign, verify, decode).
+/// Keycard: the authentication server (`keycard serve`), and keys, secrets and JWTs from
+/// the command line (generate, sign, verify, decode).
 #[derive(Debug, Parser)]
 #[command(name = "keycard", version)]
 #[command(
-    after_help = "Exit status: 0 success; 1 the token is invalid (the failed rule is printed on stderr); 2 usage, input or key error."
+    after_help = "Exit status: 0 success (for serve: stopped by Ctrl-C or SIGTERM after draining); 1 the token is invalid (the failed rule is printed on stderr); 2 usage, input, key or start-up error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,6 +26,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Serve(Box<commands::serve::Args>),
     Keygen(commands::keygen::Args),
     Secret(commands::secret::Args),
     Jwks(commands::jwks::Args),
@@ -36,6 +38,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Serve(args) => {
+            return match commands::serve::run(*args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    eprintln!("{failure}");
+                    failure.exit_code()
+                }
+            };
+        }
         Command::Keygen(args) => commands::keygen::run(&args),
         Command::Secret(args) => commands::secret::run(&args),
         Command::Jwks(args) => commands::jwks::run(&args),

@@ -4,5 +4,6 @@ pub mod decode;
 pub mod jwks;
 pub mod keygen;
 pub mod secret;
+pub mod serve;
 pub mod sign;
 pub mod verify;

@@ -2,8 +2,13 @@
 //! token issued before it ("log out everywhere", password change, account disabled).
 
 mod email;
+mod password;
 
 pub use email::{Email, InvalidEmail, MAX_EMAIL_BYTES};
+pub use password::{
+    MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, OWASP_M_KIB, OWASP_P, OWASP_T, PasswordCheck,
+    PasswordHasher, PasswordRejected, check_password,
+};
 
 use std::fmt;
 

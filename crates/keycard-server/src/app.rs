@@ -1,0 +1,104 @@
+//! The router and the serve loop. The library never binds a socket: the caller hands
+//! [`run`] a bound listener and a shutdown future, so tests run the real server
+//! in-process on an ephemeral port, and `keycard serve` binds the configured address.
+
+use std::future::{Future, IntoFuture as _};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::{WebError, problem_for_bare_errors};
+use crate::routes::{health, well_known};
+use crate::state::AppState;
+
+/// After shutdown is signalled, how long in-flight requests get to finish before the
+/// server stops anyway.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every route, without the layers: for adding routes before [`layered`] wraps them.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(well_known::JWKS_PATH, get(well_known::jwks))
+        .route(
+            well_known::CONFIGURATION_PATH,
+            get(well_known::configuration),
+        )
+        .fallback(|| async { WebError::NotFound })
+}
+
+/// The application: [`routes`] with the layers every response passes through.
+pub fn router(state: AppState) -> Router {
+    layered(routes(), state)
+}
+
+/// Wraps `routes` in the server's layers, outermost first:
+/// - tracing of every request (method, path, status, latency; never headers or bodies);
+/// - `Cache-Control: no-store` unless the handler set its own (the JWKS does);
+/// - every error response as `application/problem+json`;
+/// - the request body limit (413), both on `Content-Length` and on the bytes read.
+pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
+    let limit = state.settings().body_limit;
+    routes
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then drains in-flight
+/// requests (at most [`DRAIN_TIMEOUT`]) and returns.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, router(state), shutdown).await
+}
+
+/// Serves any router as [`run`] does: for tests that add their own routes to [`layered`].
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = signalled.send(true);
+    };
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .into_future();
+    let deadline = async move {
+        if on_signal.wait_for(|fired| *fired).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+    };
+    tokio::select! {
+        outcome = server => outcome,
+        () = deadline => {
+            tracing::warn!(timeout = ?DRAIN_TIMEOUT, "requests still in flight after the drain timeout; stopping anyway");
+            Ok(())
+        }
+    }
+}

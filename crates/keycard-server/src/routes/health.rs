@@ -1,0 +1,76 @@
+//! Liveness and readiness, for load balancers and orchestrators.
+//!
+//! `/healthz` answers as long as the process serves HTTP: restart me if this fails.
+//! `/readyz` answers 200 only if every store answers a cheap query within
+//! [`READY_TIMEOUT`]: send me traffic only if this succeeds. Keys and audit live in the
+//! user store and revocations in the session store (`keycard_store::open`), so one query on
+//! each side reaches every backend.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use keycard_core::store::StoreError;
+use keycard_core::{SessionId, UserId};
+use serde_json::{Value, json};
+
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// How long a store may take to answer the readiness probe.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// An id no record has: a lookup that finds nothing still proves the store answers.
+const PROBE_ID: &str = "keycard-readiness-probe";
+
+/// `GET /healthz`: 200 `{"status":"ok"}`.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: 200 `{"status":"ready"}` if every store answers in time, else 503.
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
+    let stores = state.stores();
+    let now = state.now();
+    let users = probe(async {
+        stores.users.load_user(&UserId::new(PROBE_ID)).await?;
+        Ok(())
+    });
+    let sessions = probe(async {
+        stores
+            .sessions
+            .load_session(&SessionId::new(PROBE_ID), now)
+            .await?;
+        Ok(())
+    });
+    let (users, sessions) = tokio::join!(users, sessions);
+    check("user store", users)?;
+    check("session store", sessions)?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+/// Runs a store query under [`READY_TIMEOUT`].
+async fn probe(
+    query: impl Future<Output = Result<(), StoreError>>,
+) -> Result<(), Option<StoreError>> {
+    match tokio::time::timeout(READY_TIMEOUT, query).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(Some(error)),
+        Err(_elapsed) => Err(None),
+    }
+}
+
+/// Logs a failed probe (the error text stays in the log) and answers 503 naming the store.
+fn check(what: &'static str, outcome: Result<(), Option<StoreError>>) -> Result<(), WebError> {
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(Some(error)) => {
+            tracing::warn!(what, %error, "readiness probe failed");
+            Err(WebError::Unavailable { what })
+        }
+        Err(None) => {
+            tracing::warn!(what, timeout = ?READY_TIMEOUT, "readiness probe timed out");
+            Err(WebError::Unavailable { what })
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The HTTP routes, one file per concern. Handlers extract, call one domain or store
+//! method with `now` from the state's clock, and map the error through
+//! [`WebError`](crate::error::WebError).
+
+pub mod health;
+pub mod well_known;

@@ -1,0 +1,108 @@
+//! What a verifier fetches to trust this issuer: the public keys
+//! (`/.well-known/jwks.json`) and the configuration document
+//! (`/.well-known/keycard-configuration`).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::config::Settings;
+use crate::state::AppState;
+
+/// The JWKS path.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// The configuration document's path.
+pub const CONFIGURATION_PATH: &str = "/.well-known/keycard-configuration";
+
+/// The longest a verifier may cache the JWKS: one hour.
+pub const MAX_JWKS_AGE_SECS: u64 = 3600;
+
+/// How long a verifier may cache the JWKS, in seconds: the access token lifetime, at most
+/// one hour.
+///
+/// The rule rests on the rotation schedule. A key is published as `next` before it signs,
+/// and rotation promotes a next key only once it has been published for at least this
+/// long, so a verifier whose cached copy is at most this old already holds every key that
+/// can be signing. Retired keys stay published until the last token they signed has
+/// expired (at least one access token lifetime), so a copy this old never lacks a key a
+/// live token needs either. Capping at an hour bounds how long a withdrawn key (say, after
+/// a compromise) lives in caches; a verifier that meets an unknown `kid` should refetch at
+/// once anyway, rate-limited.
+pub fn jwks_max_age(settings: &Settings) -> u64 {
+    settings
+        .access_token_lifetime
+        .get()
+        .clamp(1, MAX_JWKS_AGE_SECS)
+}
+
+fn cache_public(settings: &Settings) -> (header::HeaderName, HeaderValue) {
+    let value = format!("public, max-age={}", jwks_max_age(settings));
+    let value = HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"));
+    (header::CACHE_CONTROL, value)
+}
+
+/// `GET /.well-known/jwks.json`: the public half of every asymmetric key, active, next and
+/// retired. Private members and HMAC secrets are never published.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let jwks = state.keys().public_jwks();
+    ([cache_public(state.settings())], Json(jwks)).into_response()
+}
+
+/// `GET /.well-known/keycard-configuration`: where the keys are, who issues, for whom, and
+/// the endpoints this server has.
+pub async fn configuration(State(state): State<AppState>) -> Response {
+    let settings = state.settings();
+    let mut algorithms: Vec<&'static str> = Vec::new();
+    for (_, key) in state.keys().iter() {
+        let name = key.alg().name();
+        if !algorithms.contains(&name) {
+            algorithms.push(name);
+        }
+    }
+    let document = json!({
+        "issuer": settings.issuer,
+        "jwks_uri": settings.url(JWKS_PATH),
+        "audience": settings.audience,
+        "mode": settings.mode.name(),
+        "revocation": settings.revocation.name(),
+        "signing_alg_values_supported": algorithms,
+        "access_token_lifetime": settings.access_token_lifetime.get(),
+        "endpoints": endpoints(settings),
+    });
+    ([cache_public(settings)], Json(document)).into_response()
+}
+
+/// The endpoints that exist, by name, as absolute URLs under the issuer.
+fn endpoints(settings: &Settings) -> Value {
+    json!({
+        "configuration": settings.url(CONFIGURATION_PATH),
+        "jwks": settings.url(JWKS_PATH),
+        "healthz": settings.url("/healthz"),
+        "readyz": settings.url("/readyz"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Seconds, ServeArgs};
+
+    fn with_lifetime(secs: u64) -> Settings {
+        Settings::resolve(ServeArgs {
+            access_token_lifetime: Some(Seconds::new(secs)),
+            refresh_token_lifetime: Some(Seconds::new(secs.max(86_400))),
+            ..ServeArgs::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn max_age_is_the_access_lifetime_capped_at_an_hour() {
+        assert_eq!(jwks_max_age(&with_lifetime(900)), 900);
+        assert_eq!(jwks_max_age(&with_lifetime(60)), 60);
+        assert_eq!(jwks_max_age(&with_lifetime(86_400)), 3600);
+    }
+}

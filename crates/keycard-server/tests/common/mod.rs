@@ -1,0 +1,120 @@
+//! The real server, started in-process on an ephemeral port over a scratch data dir.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use keycard_core::SystemClock;
+use keycard_server::bootstrap::{Background, bootstrap};
+use keycard_server::config::{ServeArgs, Settings};
+use keycard_server::{AppState, app};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A scratch directory, removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("keycard-server-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Settings for a test: SQLite in `data_dir`, everything else default.
+pub fn args(data_dir: &Path) -> ServeArgs {
+    ServeArgs {
+        data_dir: Some(data_dir.to_owned()),
+        ..ServeArgs::default()
+    }
+}
+
+/// A running server.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+    _background: Option<Background>,
+}
+
+impl TestServer {
+    /// Starts the server as `keycard serve` would, with `args`.
+    pub async fn start(args: ServeArgs) -> Self {
+        Self::start_with(args, app::routes()).await
+    }
+
+    /// Starts the server with `routes` (the server's own plus any test-only ones) under
+    /// the server's layers.
+    pub async fn start_with(args: ServeArgs, routes: Router<AppState>) -> Self {
+        let settings = Settings::resolve(args).expect("settings resolve");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = settings.bound_to(listener.local_addr().unwrap());
+        let (state, background) = bootstrap(settings, Arc::new(SystemClock))
+            .await
+            .expect("bootstrap");
+        Self::serve(listener, state, routes, Some(background))
+    }
+
+    /// Serves already-built state (e.g. over a store that fails).
+    pub fn serve(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+        routes: Router<AppState>,
+        background: Option<Background>,
+    ) -> Self {
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = app::layered(routes, state.clone());
+        let task = tokio::spawn(app::serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            state,
+            stop: Some(stop),
+            task,
+            _background: background,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signals shutdown without waiting.
+    pub fn signal_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Signals shutdown and waits for the server to drain and return.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.signal_shutdown();
+        (&mut self.task).await.expect("server task")
+    }
+}
+
+/// A fresh client per test.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().build().unwrap()
+}

@@ -1,0 +1,319 @@
+//! Settings: defaults, precedence (flags over environment over file over defaults), the
+//! TOML file (unknown keys refused), checks that name the setting, and secrets that never
+//! print. The resolver is tested directly, with layers built in the test, so no test
+//! touches the process environment and all run in parallel.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::PathBuf;
+
+use clap::Parser;
+use common::Scratch;
+use keycard_core::Algorithm;
+use keycard_server::config::{self, ConfigError, Mode, Revocation, ServeArgs, Settings};
+use keycard_store::open::StoreUrl;
+
+fn resolve(args: ServeArgs) -> Result<Settings, ConfigError> {
+    Settings::resolve(args)
+}
+
+fn setting_of(error: ConfigError) -> &'static str {
+    match error {
+        ConfigError::Invalid { setting, .. } => setting,
+        other => panic!("expected an invalid setting, got {other}"),
+    }
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let s = resolve(ServeArgs::default()).unwrap();
+    assert_eq!(s.mode, Mode::Hybrid);
+    assert_eq!(s.addr, "127.0.0.1:8080".parse::<SocketAddr>().unwrap());
+    assert_eq!(s.data_dir, PathBuf::from("./keycard-data"));
+    assert_eq!(
+        s.user_store,
+        StoreUrl::Sqlite("./keycard-data/keycard.sqlite3".into())
+    );
+    assert_eq!(s.session_store, s.user_store);
+    assert_eq!(s.redis_prefix, "keycard");
+    assert_eq!(s.issuer, "http://127.0.0.1:8080");
+    assert_eq!(s.audience, s.issuer);
+    assert_eq!(s.signing_algorithm, Algorithm::EdDSA);
+    assert_eq!(s.access_token_lifetime.get(), 900);
+    assert_eq!(s.refresh_token_lifetime.get(), 30 * 86_400);
+    assert_eq!(s.session_idle_timeout.get(), 30 * 60);
+    assert_eq!(s.session_absolute_timeout.get(), 12 * 3600);
+    assert_eq!(s.refresh_grace.get(), 30);
+    assert_eq!(s.revocation, Revocation::On);
+    assert_eq!(s.leeway.get(), 30);
+    assert_eq!(s.max_token_bytes, 8192);
+    assert_eq!(s.body_limit, 65_536);
+    assert!(s.master_key.is_none() && s.admin_token.is_none());
+}
+
+#[test]
+fn flags_beat_environment_beat_file_beat_defaults() {
+    let flags = ServeArgs {
+        mode: Some(Mode::Jwt),
+        ..ServeArgs::default()
+    };
+    let env = ServeArgs {
+        mode: Some(Mode::Session),
+        leeway: Some("10s".parse().unwrap()),
+        ..ServeArgs::default()
+    };
+    let file = ServeArgs::from_toml(
+        r#"
+        mode = "hybrid"
+        leeway = 20
+        refresh_grace = "5s"
+        "#,
+    )
+    .unwrap();
+    let s = Settings::from_layers([flags, env, file]).unwrap();
+    assert_eq!(s.mode, Mode::Jwt, "flag over environment and file");
+    assert_eq!(s.leeway.get(), 10, "environment over file");
+    assert_eq!(s.refresh_grace.get(), 5, "file over default");
+    assert_eq!(s.access_token_lifetime.get(), 900, "default");
+}
+
+#[test]
+fn the_command_line_names_every_setting() {
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+    let cli = Cli::try_parse_from([
+        "keycard",
+        "--mode=session",
+        "--addr=0.0.0.0:9000",
+        "--data-dir=/var/lib/keycard",
+        "--user-store=postgres://db/keycard",
+        "--session-store=redis://cache",
+        "--issuer=https://auth.example/",
+        "--audience=api",
+        "--signing-algorithm=ES256",
+        "--access-token-lifetime=5m",
+        "--refresh-token-lifetime=7d",
+        "--session-idle-timeout=20m",
+        "--session-absolute-timeout=8h",
+        "--refresh-grace=10s",
+        "--revocation=off",
+        "--leeway=0",
+        "--max-token-bytes=4096",
+        "--body-limit=2048",
+    ])
+    .unwrap();
+    let s = resolve(cli.args).unwrap();
+    assert_eq!(s.mode, Mode::Session);
+    assert_eq!(s.addr.port(), 9000);
+    assert!(matches!(s.user_store, StoreUrl::Postgres(_)));
+    assert!(matches!(s.session_store, StoreUrl::Redis(_)));
+    assert_eq!(s.issuer, "https://auth.example", "trailing slash dropped");
+    assert_eq!(s.audience, "api");
+    assert_eq!(s.signing_algorithm, Algorithm::ES256);
+    assert_eq!(s.access_token_lifetime.get(), 300);
+    assert_eq!(s.refresh_token_lifetime.get(), 7 * 86_400);
+    assert_eq!(s.session_idle_timeout.get(), 1200);
+    assert_eq!(s.session_absolute_timeout.get(), 8 * 3600);
+    assert_eq!(s.refresh_grace.get(), 10);
+    assert_eq!(s.revocation, Revocation::Off);
+    assert_eq!(s.leeway.get(), 0);
+    assert_eq!(s.max_token_bytes, 4096);
+    assert_eq!(s.body_limit, 2048);
+}
+
+#[test]
+fn an_unknown_toml_key_is_refused_by_name() {
+    let error = ServeArgs::from_toml("mdoe = \"jwt\"\n").unwrap_err();
+    assert!(error.to_string().contains("mdoe"), "{error}");
+
+    let dir = Scratch::new("toml");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let path = dir.path().join("keycard.toml");
+    std::fs::write(
+        &path,
+        "addr = \"127.0.0.1:1\"\nsesion_store = \"memory:\"\n",
+    )
+    .unwrap();
+    let error = config::read_file(&path).unwrap_err();
+    assert!(matches!(error, ConfigError::File { .. }));
+    let message = error.to_string();
+    assert!(message.contains("sesion_store"), "{message}");
+    assert!(message.contains("keycard.toml"), "{message}");
+}
+
+#[test]
+fn load_reads_the_file_the_command_line_names() {
+    let dir = Scratch::new("load");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let path = dir.path().join("keycard.toml");
+    std::fs::write(
+        &path,
+        "mode = \"session\"\naccess_token_lifetime = \"10m\"\n",
+    )
+    .unwrap();
+    let cli = ServeArgs {
+        config: Some(path),
+        access_token_lifetime: Some("2m".parse().unwrap()),
+        ..ServeArgs::default()
+    };
+    let s = config::load(cli).unwrap();
+    assert_eq!(s.mode, Mode::Session);
+    assert_eq!(s.access_token_lifetime.get(), 120);
+}
+
+#[test]
+fn a_file_holding_a_secret_must_be_private() {
+    let dir = Scratch::new("secret-file");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let path = dir.path().join("keycard.toml");
+    let token = "x".repeat(40);
+    std::fs::write(&path, format!("admin_token = \"{token}\"\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let error = config::read_file(&path).unwrap_err().to_string();
+    assert!(error.contains("chmod 600"), "{error}");
+    assert!(!error.contains(&token), "{error}");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(config::read_file(&path).is_ok());
+}
+
+#[test]
+fn bad_values_name_their_setting() {
+    let cases: [(ServeArgs, &str); 7] = [
+        (
+            ServeArgs {
+                signing_algorithm: Some("HS256".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "signing_algorithm",
+        ),
+        (
+            ServeArgs {
+                master_key: Some("c2hvcnQ".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "master_key",
+        ),
+        (
+            ServeArgs {
+                admin_token: Some("short".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "admin_token",
+        ),
+        (
+            ServeArgs {
+                store: Some("redis://cache".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "user_store",
+        ),
+        (
+            ServeArgs {
+                issuer: Some("auth.example".into()),
+                ..ServeArgs::default()
+            },
+            "issuer",
+        ),
+        (
+            ServeArgs {
+                session_idle_timeout: Some("13h".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "session_absolute_timeout",
+        ),
+        (
+            ServeArgs {
+                access_token_lifetime: Some("0".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "access_token_lifetime",
+        ),
+    ];
+    for (args, setting) in cases {
+        assert_eq!(setting_of(resolve(args).unwrap_err()), setting);
+    }
+}
+
+#[test]
+fn secrets_and_store_passwords_never_appear_in_debug() {
+    let master = keycard_core::jose::base64url::encode([42u8; 32]);
+    let token = "admin-token-0123456789-abcdefghijklmnop";
+    let args = ServeArgs {
+        master_key: Some(master.parse().unwrap()),
+        admin_token: Some(token.parse().unwrap()),
+        user_store: Some("postgres://keycard:hunter2@db/keycard".parse().unwrap()),
+        session_store: Some("redis://:hunter3@cache".parse().unwrap()),
+        ..ServeArgs::default()
+    };
+    let args_debug = format!("{args:?}");
+    let settings = resolve(args).unwrap();
+    for text in [args_debug, format!("{settings:?}")] {
+        for secret in [master.as_str(), token, "hunter2", "hunter3"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    assert!(settings.master_key().unwrap().is_some());
+}
+
+#[test]
+fn issuer_and_audience_follow_the_bound_port_unless_configured() {
+    let ephemeral: SocketAddr = "127.0.0.1:41234".parse().unwrap();
+    let s = resolve(ServeArgs {
+        addr: Some("127.0.0.1:0".parse().unwrap()),
+        ..ServeArgs::default()
+    })
+    .unwrap()
+    .bound_to(ephemeral);
+    assert_eq!(s.issuer, "http://127.0.0.1:41234");
+    assert_eq!(s.audience, s.issuer);
+
+    let s = resolve(ServeArgs {
+        issuer: Some("https://auth.example".into()),
+        ..ServeArgs::default()
+    })
+    .unwrap()
+    .bound_to(ephemeral);
+    assert_eq!(s.issuer, "https://auth.example");
+    assert_eq!(s.audience, "https://auth.example");
+    assert_eq!(s.addr, ephemeral);
+}
+
+#[test]
+fn config_md_documents_every_setting_and_its_example_parses() {
+    use clap::CommandFactory;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CONFIG.md"),
+    )
+    .unwrap();
+    let command = Cli::command();
+    for arg in command.get_arguments() {
+        let id = arg.get_id().as_str();
+        let long = arg.get_long().unwrap();
+        let env = arg.get_env().unwrap().to_str().unwrap();
+        if id != "config" {
+            assert!(doc.contains(&format!("| `{id}` |")), "{id} missing");
+        }
+        assert!(doc.contains(&format!("`--{long}")), "--{long} missing");
+        assert!(doc.contains(&format!("`{env}`")), "{env} missing");
+    }
+    let example = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let file = ServeArgs::from_toml(example).unwrap();
+    assert_eq!(file.mode, Some(Mode::Hybrid));
+    assert!(file.master_key.is_some());
+}
