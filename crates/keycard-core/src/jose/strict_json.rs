@@ -1,11 +1,11 @@
-//! Strict JSON for token headers and claims, on top of `serde_json`.
+//! Strict JSON values (JWKs, the CLI, `VerifiedJwt::claims_json`), on top of `serde_json`.
 //!
 //! `serde_json` keeps the last of two members with the same name; a JOSE parser must not
 //! (RFC 7515 section 5.2: reject, or take the last, and two parsers that choose differently
 //! disagree about what a signed token says). This module adds the one thing missing: every
-//! object, at every depth, is checked for repeated member names. It builds whole values, for
-//! JWKs, the CLI and `VerifiedJwt::claims_json`; the verify hot path uses the allocation-free
-//! `json_scan` instead, and a property test holds the two to the same verdicts.
+//! object, at every depth, is checked for repeated member names. It builds whole values; the
+//! verify hot path uses the allocation-free `json_scan` instead, and a property test holds
+//! the two to the same verdicts.
 
 use std::fmt;
 
