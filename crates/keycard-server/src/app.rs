@@ -9,14 +9,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{WebError, problem_for_bare_errors};
-use crate::routes::{health, well_known};
+use crate::metrics;
+use crate::routes::{health, login, logout, me, token, users, well_known};
 use crate::state::AppState;
 
 /// After shutdown is signalled, how long in-flight requests get to finish before the
@@ -28,6 +29,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/v1/users", post(users::create))
+        .route("/v1/login", post(login::login))
+        .route("/v1/me", get(me::me))
+        .route(token::REFRESH, post(token::refresh))
+        .route("/v1/logout", post(logout::logout))
+        .route("/v1/logout/all", post(logout::logout_all))
+        .route(metrics::METRICS_PATH, get(metrics::metrics))
         .route(well_known::JWKS_PATH, get(well_known::jwks))
         .route(
             well_known::CONFIGURATION_PATH,
@@ -45,7 +53,8 @@ pub fn router(state: AppState) -> Router {
 /// - tracing of every request (method, path, status, latency; never headers or bodies);
 /// - `Cache-Control: no-store` unless the handler set its own (the JWKS does);
 /// - every error response as `application/problem+json`;
-/// - the request body limit (413), both on `Content-Length` and on the bytes read.
+/// - the request body limit (413), both on `Content-Length` and on the bytes read;
+/// - outermost, the request counter of `/metrics` (by matched route and status class).
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let limit = state.settings().body_limit;
     routes
@@ -57,6 +66,10 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics().clone(),
+            metrics::track_requests,
+        ))
         .with_state(state)
 }
 

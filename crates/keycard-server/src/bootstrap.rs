@@ -5,7 +5,8 @@
 //! 3. Load the signing keys; with no active key (first start), generate an active and a
 //!    next key for the configured algorithm and save them, so verifiers can cache the next
 //!    key long before it signs.
-//! 4. Start the background tasks (the session sweeper), stopped when [`Background`] drops.
+//! 4. Load the live revocations into the in-memory set every token check consults.
+//! 5. Start the background tasks (the session sweeper), stopped when [`Background`] drops.
 
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use keycard_core::{Clock, Key, KeyError, KeySet};
 use keycard_store::key_vault::{KeyVault, VaultError};
 use keycard_store::open::OpenError;
 
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, Revocation, Settings};
 use crate::state::AppState;
 
 /// How often expired sessions are swept from SQL stores.
@@ -43,6 +44,9 @@ pub enum BootError {
     /// The signing keys could not be loaded or saved.
     #[error("signing keys: {0}")]
     Keys(#[from] VaultError),
+    /// The live revocations could not be loaded.
+    #[error("loading revocations: {0}")]
+    Revocations(#[source] keycard_core::store::StoreError),
     /// A signing key could not be generated.
     #[error("generating a signing key: {0}")]
     KeyGen(#[from] KeyError),
@@ -100,7 +104,24 @@ pub async fn bootstrap(
             Err(error) => tracing::warn!(%error, "session sweep failed; retrying next tick"),
         },
     );
-    let state = AppState::new(settings, stores, keys, clock);
+    let live = stores
+        .revocations
+        .live_revocations(clock.now())
+        .await
+        .map_err(BootError::Revocations)?;
+    let state = AppState::new(settings, stores, keys, clock)?;
+    {
+        let mut set = state.revocations_mut();
+        for revocation in &live {
+            set.apply(revocation);
+        }
+    }
+    match state.settings().revocation {
+        Revocation::On => tracing::info!(live = live.len(), "revocations loaded"),
+        Revocation::Off => tracing::warn!(
+            "revocation = off: pure stateless tokens; logout does not stop an access token before it expires"
+        ),
+    }
     Ok((
         state,
         Background {

@@ -26,6 +26,34 @@ pub enum WebError {
     /// No route has this path.
     #[error("not found")]
     NotFound,
+    /// Login refused: unknown email, wrong password or disabled account, deliberately
+    /// indistinguishable.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The request's credential (cookie, bearer or refresh token) is missing, invalid,
+    /// expired or revoked; `rule` says which, for the log only.
+    #[error("invalid token: {rule}")]
+    InvalidToken {
+        /// The rule that failed.
+        rule: &'static str,
+    },
+    /// A cookie-authenticated unsafe request failed the CSRF check; `rule` says which part.
+    #[error("CSRF check failed: {rule}")]
+    Csrf {
+        /// `origin` or `csrf_token`.
+        rule: &'static str,
+    },
+    /// The email already has an account.
+    #[error("email taken")]
+    EmailTaken,
+    /// A field breaks a rule; `rule` names it (e.g. `too_short`), for clients to switch on.
+    #[error("invalid {field}: {rule}")]
+    Invalid {
+        /// `email` or `password`.
+        field: &'static str,
+        /// The rule that failed.
+        rule: &'static str,
+    },
     /// The route exists, not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -57,6 +85,10 @@ impl WebError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::InvalidCredentials | Self::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
+            Self::Csrf { .. } => StatusCode::FORBIDDEN,
+            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -70,6 +102,12 @@ impl WebError {
         match self {
             Self::BadRequest(_) => "bad-request",
             Self::NotFound => "not-found",
+            Self::InvalidCredentials => "invalid-credentials",
+            Self::InvalidToken { .. } => "invalid-token",
+            Self::Csrf { .. } => "csrf",
+            Self::EmailTaken => "email-taken",
+            Self::Invalid { field: "email", .. } => "invalid-email",
+            Self::Invalid { .. } => "invalid-password",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::PayloadTooLarge => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
@@ -82,6 +120,12 @@ impl WebError {
         match self {
             Self::BadRequest(_) => "Bad request",
             Self::NotFound => "Not found",
+            Self::InvalidCredentials => "Invalid credentials",
+            Self::InvalidToken { .. } => "Invalid token",
+            Self::Csrf { .. } => "CSRF check failed",
+            Self::EmailTaken => "Email taken",
+            Self::Invalid { field: "email", .. } => "Invalid email",
+            Self::Invalid { .. } => "Invalid password",
             Self::MethodNotAllowed => "Method not allowed",
             Self::PayloadTooLarge => "Request body too large",
             Self::UnsupportedMediaType => "Unsupported media type",
@@ -95,6 +139,16 @@ impl WebError {
         match self {
             Self::BadRequest(detail) => detail.clone(),
             Self::NotFound => "No resource at this path.".into(),
+            Self::InvalidCredentials => "The email or the password is wrong.".into(),
+            Self::InvalidToken { .. } => {
+                "The credential is missing, invalid, expired or revoked.".into()
+            }
+            Self::Csrf { rule: "origin" } => {
+                "The request's Origin is not this server's; cookie-authenticated requests must be same-origin.".into()
+            }
+            Self::Csrf { .. } => "The X-CSRF-Token header is missing or does not match the session.".into(),
+            Self::EmailTaken => "An account with this email exists.".into(),
+            Self::Invalid { field, rule } => format!("The {field} breaks the rule `{rule}`."),
             Self::MethodNotAllowed => "This resource does not accept this method.".into(),
             Self::PayloadTooLarge => "The request body is larger than this server accepts.".into(),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
@@ -126,6 +180,15 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// A problem about a field, with the rule it broke (`too_short`, ...) for clients to
+/// switch on.
+#[derive(Debug, Serialize)]
+struct RuleProblem {
+    #[serde(flatten)]
+    problem: Problem,
+    rule: &'static str,
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match &self {
@@ -133,7 +196,24 @@ impl IntoResponse for WebError {
             Self::Unavailable { what } => tracing::warn!(what, "dependency unavailable"),
             _ => tracing::debug!(error = %self, "request refused"),
         }
-        problem_response(self.status(), self.name(), self.title(), self.detail())
+        let rule = match &self {
+            Self::Invalid { rule, .. } => Some(*rule),
+            _ => None,
+        };
+        let mut response = problem_response(
+            self.status(),
+            self.name(),
+            self.title(),
+            self.detail(),
+            rule,
+        );
+        if matches!(self, Self::InvalidToken { .. }) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+        }
+        response
     }
 }
 
@@ -142,6 +222,7 @@ fn problem_response(
     name: &str,
     title: &'static str,
     detail: String,
+    rule: Option<&'static str>,
 ) -> Response {
     let problem = Problem {
         kind: format!("{PROBLEM_BASE}{name}"),
@@ -149,7 +230,10 @@ fn problem_response(
         status: status.as_u16(),
         detail,
     };
-    let mut response = (status, Json(problem)).into_response();
+    let mut response = match rule {
+        Some(rule) => (status, Json(RuleProblem { problem, rule })).into_response(),
+        None => (status, Json(problem)).into_response(),
+    };
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -179,6 +263,7 @@ pub async fn problem_for_bare_errors(response: Response) -> Response {
             "bad-request",
             status.canonical_reason().unwrap_or("Bad request"),
             "The request could not be read.".into(),
+            None,
         ),
         _ => {
             tracing::error!(%status, "a layer answered an error without a problem body");
@@ -187,6 +272,7 @@ pub async fn problem_for_bare_errors(response: Response) -> Response {
                 "internal",
                 status.canonical_reason().unwrap_or("Server error"),
                 "The server failed to handle the request.".into(),
+                None,
             )
         }
     };

@@ -42,16 +42,23 @@
 //! - [`state`]: [`AppState`], what every handler can reach.
 //! - [`app`]: the router, its layers (tracing, `no-store`, body limit, problem+json) and
 //!   the serve loop with graceful shutdown.
-//! - [`routes`]: the handlers, one file per concern (`health`, `well_known`).
+//! - [`auth`]: the auth flows without HTTP: register, login, tokens, refresh, logout, CSRF.
+//! - [`routes`]: the handlers, one file per concern (`users`, `login`, `me`, `token`,
+//!   `logout`, `health`, `well_known`), each a few lines over [`auth`].
+//! - [`security`]: the brute-force limits on login and their 429 answer.
+//! - [`metrics`]: the Prometheus registry, its request-counting layer and `GET /metrics`.
 //! - [`error`]: [`WebError`], the only place a status code is chosen; RFC 9457 bodies.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod routes;
+pub mod security;
 pub mod state;
 
 pub use config::Settings;

@@ -81,7 +81,7 @@ async fn readyz_is_503_when_a_store_fails_and_hides_its_error() {
     .unwrap();
     let mut stores = open(&StoreUrl::Memory, None, "test").await.unwrap();
     stores.sessions = Arc::new(Down);
-    let state = AppState::new(settings, stores, KeySet::new(), Arc::new(SystemClock));
+    let state = AppState::new(settings, stores, KeySet::new(), Arc::new(SystemClock)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = TestServer::serve(listener, state, app::routes(), None);
 

@@ -137,6 +137,20 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub admin_token: Option<Secret>,
+
+    /// Login attempts allowed per account (email) per `login_limit_window`, from any
+    /// address; a correct password forgives them; 0 turns the limit off [default: 5].
+    #[arg(long, env = "KEYCARD_LOGIN_LIMIT_PER_ACCOUNT", value_name = "N")]
+    pub login_limit_per_account: Option<u32>,
+
+    /// Failed login attempts allowed per client address (IPv4, or IPv6 /64) per
+    /// `login_limit_window`, on any accounts; 0 turns the limit off [default: 50].
+    #[arg(long, env = "KEYCARD_LOGIN_LIMIT_PER_IP", value_name = "N")]
+    pub login_limit_per_ip: Option<u32>,
+
+    /// The window of the login limits; attempts come back one by one over it [default: 15m].
+    #[arg(long, env = "KEYCARD_LOGIN_LIMIT_WINDOW", value_name = "DURATION")]
+    pub login_limit_window: Option<Seconds>,
 }
 
 impl ServeArgs {
@@ -173,6 +187,11 @@ impl ServeArgs {
             body_limit: self.body_limit.or(lower.body_limit),
             master_key: self.master_key.or(lower.master_key),
             admin_token: self.admin_token.or(lower.admin_token),
+            login_limit_per_account: self
+                .login_limit_per_account
+                .or(lower.login_limit_per_account),
+            login_limit_per_ip: self.login_limit_per_ip.or(lower.login_limit_per_ip),
+            login_limit_window: self.login_limit_window.or(lower.login_limit_window),
         }
     }
 }

@@ -85,6 +85,12 @@ pub struct Settings {
     pub master_key: Option<Secret>,
     /// Bearer token for the admin routes, when configured.
     pub admin_token: Option<Secret>,
+    /// Login attempts per account per window (0: off).
+    pub login_limit_per_account: u32,
+    /// Failed login attempts per client address per window (0: off).
+    pub login_limit_per_ip: u32,
+    /// The window of the login limits.
+    pub login_limit_window: Seconds,
     issuer_from_addr: bool,
     audience_from_issuer: bool,
 }
@@ -121,6 +127,14 @@ pub mod defaults {
     pub const MAX_TOKEN_BYTES: usize = 8192;
     /// 64 KiB: JSON bodies of this API are a few hundred bytes.
     pub const BODY_LIMIT: usize = 64 * 1024;
+    /// 5 attempts per account per window: a person who mistypes gets five tries, then one
+    /// every 3 minutes; a guesser gets 20 an hour (docs/CONFIG.md, "Login limits").
+    pub const LOGIN_LIMIT_PER_ACCOUNT: u32 = 5;
+    /// 50 failures per address per window: ten people behind one NAT each mistyping five
+    /// times, while one host spraying a common password gets 200 accounts an hour.
+    pub const LOGIN_LIMIT_PER_IP: u32 = 50;
+    /// 15 minutes.
+    pub const LOGIN_LIMIT_WINDOW: Seconds = Seconds::new(15 * 60);
 }
 
 impl Settings {
@@ -216,6 +230,15 @@ impl Settings {
             body_limit: args.body_limit.unwrap_or(defaults::BODY_LIMIT),
             master_key: args.master_key,
             admin_token: args.admin_token,
+            login_limit_per_account: args
+                .login_limit_per_account
+                .unwrap_or(defaults::LOGIN_LIMIT_PER_ACCOUNT),
+            login_limit_per_ip: args
+                .login_limit_per_ip
+                .unwrap_or(defaults::LOGIN_LIMIT_PER_IP),
+            login_limit_window: args
+                .login_limit_window
+                .unwrap_or(defaults::LOGIN_LIMIT_WINDOW),
             issuer_from_addr,
             audience_from_issuer,
         };
@@ -259,6 +282,17 @@ impl Settings {
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.body_limit) {
             return Err(invalid("body_limit", "must be 1024 to 67108864 bytes"));
+        }
+        if !(1..=86_400).contains(&self.login_limit_window.get()) {
+            return Err(invalid("login_limit_window", "must be 1s to 1d"));
+        }
+        for (setting, limit) in [
+            ("login_limit_per_account", self.login_limit_per_account),
+            ("login_limit_per_ip", self.login_limit_per_ip),
+        ] {
+            if limit > 100_000 {
+                return Err(invalid(setting, "must be 0 (off) to 100000"));
+            }
         }
         if self.redis_prefix.is_empty() {
             return Err(invalid("redis_prefix", "must not be empty"));

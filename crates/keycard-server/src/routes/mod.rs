@@ -2,5 +2,11 @@
 //! method with `now` from the state's clock, and map the error through
 //! [`WebError`](crate::error::WebError).
 
+pub mod extract;
 pub mod health;
+pub mod login;
+pub mod logout;
+pub mod me;
+pub mod token;
+pub mod users;
 pub mod well_known;

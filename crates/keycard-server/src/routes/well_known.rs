@@ -77,12 +77,22 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
 
 /// The endpoints that exist, by name, as absolute URLs under the issuer.
 fn endpoints(settings: &Settings) -> Value {
-    json!({
+    let mut endpoints = json!({
         "configuration": settings.url(CONFIGURATION_PATH),
         "jwks": settings.url(JWKS_PATH),
         "healthz": settings.url("/healthz"),
         "readyz": settings.url("/readyz"),
-    })
+        "users": settings.url("/v1/users"),
+        "login": settings.url("/v1/login"),
+        "me": settings.url("/v1/me"),
+        "logout": settings.url("/v1/logout"),
+        "logout_all": settings.url("/v1/logout/all"),
+    });
+    // Refresh tokens exist in hybrid mode only.
+    if settings.mode == crate::config::Mode::Hybrid {
+        endpoints["token_refresh"] = Value::from(settings.url(super::token::REFRESH));
+    }
+    endpoints
 }
 
 #[cfg(test)]

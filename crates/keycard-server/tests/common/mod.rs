@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backend;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,12 +67,19 @@ impl TestServer {
     /// Starts the server with `routes` (the server's own plus any test-only ones) under
     /// the server's layers.
     pub async fn start_with(args: ServeArgs, routes: Router<AppState>) -> Self {
+        Self::start_with_clock(args, routes, Arc::new(SystemClock)).await
+    }
+
+    /// Starts the server on `clock` (a `ManualClock` for timeouts).
+    pub async fn start_with_clock(
+        args: ServeArgs,
+        routes: Router<AppState>,
+        clock: Arc<dyn keycard_core::Clock>,
+    ) -> Self {
         let settings = Settings::resolve(args).expect("settings resolve");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let settings = settings.bound_to(listener.local_addr().unwrap());
-        let (state, background) = bootstrap(settings, Arc::new(SystemClock))
-            .await
-            .expect("bootstrap");
+        let (state, background) = bootstrap(settings, clock).await.expect("bootstrap");
         Self::serve(listener, state, routes, Some(background))
     }
 

@@ -1,0 +1,121 @@
+//! CSRF defence for cookie-authenticated unsafe requests (session mode's logout routes, and
+//! the refresh endpoint when its token comes from the cookie).
+//!
+//! Two checks, both needed for the session cookie (`SameSite=Lax` still sends it on
+//! top-level navigations from other sites):
+//! - **origin**: `Origin` must be this server's origin (the issuer's). Without `Origin`,
+//!   `Sec-Fetch-Site` must be `same-origin`. A request with neither is refused: every
+//!   browser in use sends one of them on a POST, and a non-browser client can set `Origin`.
+//! - **token**: `X-CSRF-Token` must equal the token bound to the session.
+//!
+//! The refresh endpoint needs the origin check only: its cookie is `SameSite=Strict` and
+//! scoped to `/v1/token`, and a reloaded page has no CSRF token yet. Bearer-authenticated
+//! requests need neither: a browser never attaches a bearer token by itself.
+//!
+//! ## The token
+//! `base64url(SHA-256("keycard csrf v1" || 0 || session token))`. It is bound to the
+//! session (a new login gives a new one), needs no storage and no server key (so it
+//! survives restarts and works across instances), and reveals nothing of the session token
+//! (SHA-256 is one-way, and the context differs from the store's digest, so it is not the
+//! stored digest either). Only a holder of the session token can compute it.
+
+use aws_lc_rs::{constant_time, digest};
+use keycard_core::jose::base64url;
+use keycard_core::opaque::OpaqueToken;
+
+use super::AuthError;
+
+const CONTEXT: &[u8] = b"keycard csrf v1\0";
+
+/// The CSRF token of a session, from its (secret) session token.
+pub fn csrf_token(session_token: &OpaqueToken) -> String {
+    let mut context = digest::Context::new(&digest::SHA256);
+    context.update(CONTEXT);
+    context.update(session_token.expose_secret().as_bytes());
+    base64url::encode(context.finish().as_ref())
+}
+
+/// The origin (`scheme://host[:port]`) of a URL such as the issuer.
+pub fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => &url[..after_scheme + slash],
+        None => url,
+    }
+}
+
+/// The origin check: `origin` and `sec_fetch_site` are the request's headers, if any.
+pub fn check_origin(
+    allowed_origin: &str,
+    origin: Option<&str>,
+    sec_fetch_site: Option<&str>,
+) -> Result<(), AuthError> {
+    let same = match (origin, sec_fetch_site) {
+        (Some(origin), _) => origin.eq_ignore_ascii_case(origin_of(allowed_origin)),
+        (None, Some(site)) => site == "same-origin",
+        (None, None) => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(AuthError::Csrf("origin"))
+    }
+}
+
+/// Both checks, for a request authenticated by `session_token`.
+pub fn check(
+    allowed_origin: &str,
+    origin: Option<&str>,
+    sec_fetch_site: Option<&str>,
+    presented_token: Option<&str>,
+    session_token: &OpaqueToken,
+) -> Result<(), AuthError> {
+    check_origin(allowed_origin, origin, sec_fetch_site)?;
+    let expected = csrf_token(session_token);
+    match presented_token {
+        Some(presented)
+            if constant_time::verify_slices_are_equal(
+                presented.as_bytes(),
+                expected.as_bytes(),
+            )
+            .is_ok() =>
+        {
+            Ok(())
+        }
+        _ => Err(AuthError::Csrf("csrf_token")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keycard_core::opaque::OpaqueKind;
+
+    const ISSUER: &str = "https://auth.example.com";
+
+    #[test]
+    fn origin_must_be_the_issuers() {
+        assert!(check_origin(ISSUER, Some("https://auth.example.com"), None).is_ok());
+        assert!(check_origin(ISSUER, Some("https://evil.example"), Some("same-origin")).is_err());
+        assert!(check_origin(ISSUER, Some("null"), None).is_err());
+        assert!(check_origin(ISSUER, None, Some("same-origin")).is_ok());
+        assert!(check_origin(ISSUER, None, Some("cross-site")).is_err());
+        assert!(check_origin(ISSUER, None, None).is_err());
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/base"),
+            "http://127.0.0.1:8080"
+        );
+    }
+
+    #[test]
+    fn token_is_bound_to_the_session() {
+        let one = OpaqueToken::generate(OpaqueKind::Session).unwrap();
+        let two = OpaqueToken::generate(OpaqueKind::Session).unwrap();
+        let token = csrf_token(&one);
+        assert_ne!(token, csrf_token(&two));
+        assert!(!token.contains(one.expose_secret()));
+        assert!(check(ISSUER, Some(ISSUER), None, Some(&token), &one).is_ok());
+        assert!(check(ISSUER, Some(ISSUER), None, Some(&token), &two).is_err());
+        assert!(check(ISSUER, Some(ISSUER), None, None, &one).is_err());
+    }
+}
