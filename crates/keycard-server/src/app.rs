@@ -35,6 +35,38 @@ pub fn routes() -> Router<AppState> {
         .route(token::REFRESH, post(token::refresh))
         .route("/v1/logout", post(logout::logout))
         .route("/v1/logout/all", post(logout::logout_all))
+        .route("/v1/sessions", get(crate::routes::sessions::list))
+        .route(
+            "/v1/sessions/{id}",
+            axum::routing::delete(crate::routes::sessions::revoke),
+        )
+        .route("/v1/password", post(crate::routes::password::change))
+        .route("/v1/auth/check", get(crate::routes::auth_check::auth_check))
+        .route(
+            crate::routes::openapi::OPENAPI_PATH,
+            get(crate::routes::openapi::openapi),
+        )
+        .route(
+            "/v1/admin/users/{id}/disable",
+            post(crate::routes::admin::disable),
+        )
+        .route(
+            "/v1/admin/users/{id}/enable",
+            post(crate::routes::admin::enable),
+        )
+        .route(
+            "/v1/admin/users/{id}/sessions",
+            get(crate::routes::admin::sessions).delete(crate::routes::admin::revoke_sessions),
+        )
+        .route("/v1/admin/audit", get(crate::routes::admin::audit))
+        .route(
+            crate::routes::oauth::INTROSPECT_PATH,
+            post(crate::routes::oauth::introspect),
+        )
+        .route(
+            crate::routes::oauth::REVOKE_PATH,
+            post(crate::routes::oauth::revoke),
+        )
         .route(metrics::METRICS_PATH, get(metrics::metrics))
         .route(well_known::JWKS_PATH, get(well_known::jwks))
         .route(

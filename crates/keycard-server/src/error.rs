@@ -37,6 +37,10 @@ pub enum WebError {
         /// The rule that failed.
         rule: &'static str,
     },
+    /// An OAuth client (introspection, revocation) did not authenticate: unknown id, wrong
+    /// secret, no credentials, or no client configured.
+    #[error("invalid client")]
+    InvalidClient,
     /// A cookie-authenticated unsafe request failed the CSRF check; `rule` says which part.
     #[error("CSRF check failed: {rule}")]
     Csrf {
@@ -86,6 +90,7 @@ impl WebError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::InvalidCredentials | Self::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
+            Self::InvalidClient => StatusCode::UNAUTHORIZED,
             Self::Csrf { .. } => StatusCode::FORBIDDEN,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -104,6 +109,7 @@ impl WebError {
             Self::NotFound => "not-found",
             Self::InvalidCredentials => "invalid-credentials",
             Self::InvalidToken { .. } => "invalid-token",
+            Self::InvalidClient => "invalid-client",
             Self::Csrf { .. } => "csrf",
             Self::EmailTaken => "email-taken",
             Self::Invalid { field: "email", .. } => "invalid-email",
@@ -122,6 +128,7 @@ impl WebError {
             Self::NotFound => "Not found",
             Self::InvalidCredentials => "Invalid credentials",
             Self::InvalidToken { .. } => "Invalid token",
+            Self::InvalidClient => "Invalid client",
             Self::Csrf { .. } => "CSRF check failed",
             Self::EmailTaken => "Email taken",
             Self::Invalid { field: "email", .. } => "Invalid email",
@@ -142,6 +149,9 @@ impl WebError {
             Self::InvalidCredentials => "The email or the password is wrong.".into(),
             Self::InvalidToken { .. } => {
                 "The credential is missing, invalid, expired or revoked.".into()
+            }
+            Self::InvalidClient => {
+                "Client authentication failed: send HTTP Basic client_id:client_secret.".into()
             }
             Self::Csrf { rule: "origin" } => {
                 "The request's Origin is not this server's; cookie-authenticated requests must be same-origin.".into()
@@ -211,6 +221,12 @@ impl IntoResponse for WebError {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+        }
+        if matches!(self, Self::InvalidClient) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="keycard""#),
             );
         }
         response

@@ -42,9 +42,11 @@
 //! - [`state`]: [`AppState`], what every handler can reach.
 //! - [`app`]: the router, its layers (tracing, `no-store`, body limit, problem+json) and
 //!   the serve loop with graceful shutdown.
-//! - [`auth`]: the auth flows without HTTP: register, login, tokens, refresh, logout, CSRF.
+//! - [`auth`]: the auth flows without HTTP: register, login, tokens, refresh, logout,
+//!   sessions, password change, admin, OAuth introspection and revocation, CSRF.
 //! - [`routes`]: the handlers, one file per concern (`users`, `login`, `me`, `token`,
-//!   `logout`, `health`, `well_known`), each a few lines over [`auth`].
+//!   `logout`, `sessions`, `password`, `auth_check`, `admin`, `oauth`, `health`,
+//!   `well_known`, `openapi`), each a few lines over [`auth`].
 //! - [`security`]: the brute-force limits on login and their 429 answer.
 //! - [`metrics`]: the Prometheus registry, its request-counting layer and `GET /metrics`.
 //! - [`error`]: [`WebError`], the only place a status code is chosen; RFC 9457 bodies.

@@ -317,3 +317,45 @@ fn config_md_documents_every_setting_and_its_example_parses() {
     assert_eq!(file.mode, Some(Mode::Hybrid));
     assert!(file.master_key.is_some());
 }
+
+#[test]
+fn clients_are_one_form_everywhere_checked_and_never_shown() {
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+    let secret = "client-secret-0123456789-abcdefghij";
+    let text = format!("api:{secret},worker:{secret}");
+    let from_flag = Cli::try_parse_from(["keycard", &format!("--clients={text}")])
+        .unwrap()
+        .args;
+    let from_file = ServeArgs::from_toml(&format!("clients = \"{text}\"\n")).unwrap();
+    assert_eq!(from_flag.clients, from_file.clients);
+    let s = resolve(from_flag).unwrap();
+    assert_eq!(s.clients.secret_of("worker").unwrap().expose(), secret);
+    assert!(resolve(ServeArgs::default()).unwrap().clients.is_empty());
+    let debug = format!("{s:?}");
+    assert!(
+        debug.contains("worker") && !debug.contains(secret),
+        "{debug}"
+    );
+
+    let short = ServeArgs {
+        clients: Some("api:short".parse().unwrap()),
+        ..ServeArgs::default()
+    };
+    assert_eq!(setting_of(resolve(short).unwrap_err()), "clients");
+    assert!(ServeArgs::from_toml("clients = \"no-secret\"\n").is_err());
+
+    let dir = Scratch::new("clients-file");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let path = dir.path().join("keycard.toml");
+    std::fs::write(&path, format!("clients = \"{text}\"\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let error = config::read_file(&path).unwrap_err().to_string();
+    assert!(
+        error.contains("chmod 600") && !error.contains(secret),
+        "{error}"
+    );
+}

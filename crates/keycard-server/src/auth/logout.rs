@@ -47,6 +47,21 @@ pub(crate) async fn revoke(
     Ok(())
 }
 
+/// Ends one session, unaudited (the caller records why): revokes its id, which kills every
+/// access token from it, then deletes it, which kills its cookie or refresh family. Shared
+/// by logout, the session list's delete and the password change. Returns whether the
+/// store still held the session.
+pub async fn end_session(
+    state: &AppState,
+    session_id: &SessionId,
+    now: UnixTime,
+) -> Result<bool, AuthError> {
+    revoke(state, Revoked::Session(session_id.clone()), now).await?;
+    let existed = state.stores().sessions.delete_session(session_id).await?;
+    state.metrics().revoked(1);
+    Ok(existed)
+}
+
 /// Ends one session: its cookie or refresh family, and every access token from it.
 pub async fn logout(
     state: &AppState,
@@ -55,9 +70,7 @@ pub async fn logout(
     client: &ClientMeta,
     now: UnixTime,
 ) -> Result<(), AuthError> {
-    revoke(state, Revoked::Session(session_id.clone()), now).await?;
-    state.stores().sessions.delete_session(session_id).await?;
-    state.metrics().revoked(1);
+    end_session(state, session_id, now).await?;
     audit(
         state,
         AuditKind::Logout,
@@ -79,6 +92,27 @@ pub async fn logout_all(
     client: &ClientMeta,
     now: UnixTime,
 ) -> Result<usize, AuthError> {
+    let ended = end_all_sessions(state, user_id, now).await?;
+    audit(
+        state,
+        AuditKind::Logout,
+        Some(user_id),
+        Some(session_id),
+        client,
+        now,
+    )
+    .await;
+    Ok(ended.len())
+}
+
+/// Ends every session of the user and every token issued to them until now, unaudited (the
+/// caller records why): bumps `not_before`, deletes the sessions and revokes each one's id.
+/// Shared by logout everywhere and the admin routes. Returns the ids of the sessions ended.
+pub(crate) async fn end_all_sessions(
+    state: &AppState,
+    user_id: &UserId,
+    now: UnixTime,
+) -> Result<Vec<SessionId>, AuthError> {
     let stores = state.stores();
     let not_before = stores
         .users
@@ -103,14 +137,5 @@ pub async fn logout_all(
     state
         .metrics()
         .revoked(u64::try_from(ended.len()).unwrap_or(u64::MAX));
-    audit(
-        state,
-        AuditKind::Logout,
-        Some(user_id),
-        Some(session_id),
-        client,
-        now,
-    )
-    .await;
-    Ok(ended.len())
+    Ok(ended)
 }

@@ -9,16 +9,24 @@
 //! - [`current`]: who a request is, from its cookie or its bearer token.
 //! - [`refresh`]: refresh rotation, grace replays and reuse detection (hybrid mode).
 //! - [`logout`]: ending one session or all of a user's, instantly.
+//! - [`sessions`]: the user's own session list, and ending one from it.
+//! - [`password`]: changing the password, which ends the user's other sessions.
+//! - [`admin`]: the admin token; disabling and enabling users, their sessions, the audit log.
+//! - [`oauth`]: token introspection (RFC 7662) and revocation (RFC 7009) for configured clients.
 //! - [`csrf`]: the session-bound CSRF token and the same-origin check.
 //! - [`client`]: user agent, IP and a readable label, for session lists and the audit log.
 
+pub mod admin;
 pub mod client;
 pub mod csrf;
 pub mod current;
 pub mod login;
 pub mod logout;
+pub mod oauth;
+pub mod password;
 pub mod refresh;
 pub mod register;
+pub mod sessions;
 pub mod tokens;
 
 use keycard_core::audit::{AuditEvent, AuditKind};
@@ -87,8 +95,9 @@ impl From<AuthError> for WebError {
             AuthError::EmailTaken => Self::EmailTaken,
             AuthError::Csrf(rule) => Self::Csrf { rule },
             AuthError::Store(error) => Self::internal(error),
-            // Only login is throttled, and its handler answers through `IntoResponse for
-            // AuthError` (429 with `Retry-After`); reaching this is a wiring mistake.
+            // Only login and password change are throttled, and their handlers answer
+            // through `IntoResponse for AuthError` (429 with `Retry-After`); reaching this
+            // is a wiring mistake.
             AuthError::Throttled(retry) => Self::internal(retry),
             AuthError::Internal(message) => Self::internal(message),
         }

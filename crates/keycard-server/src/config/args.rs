@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::values::{AlgorithmName, Mode, Revocation, Seconds, Secret, StoreUrlArg};
+use super::values::{AlgorithmName, Clients, Mode, Revocation, Seconds, Secret, StoreUrlArg};
 
 /// Settings for `keycard serve`. Flags beat `KEYCARD_*` environment variables, which beat
 /// the TOML file named by `--config`, which beats the defaults.
@@ -138,6 +138,17 @@ pub struct ServeArgs {
     )]
     pub admin_token: Option<Secret>,
 
+    /// Clients of `POST /v1/introspect` and `POST /v1/revoke` (HTTP Basic), as
+    /// `id:secret,id:secret`; each secret 32 characters or more [default: none, and both
+    /// routes answer 401]. Prefer the environment variable to the flag.
+    #[arg(
+        long,
+        env = "KEYCARD_CLIENTS",
+        value_name = "ID:SECRET,...",
+        hide_env_values = true
+    )]
+    pub clients: Option<Clients>,
+
     /// Login attempts allowed per account (email) per `login_limit_window`, from any
     /// address; a correct password forgives them; 0 turns the limit off [default: 5].
     #[arg(long, env = "KEYCARD_LOGIN_LIMIT_PER_ACCOUNT", value_name = "N")]
@@ -187,6 +198,7 @@ impl ServeArgs {
             body_limit: self.body_limit.or(lower.body_limit),
             master_key: self.master_key.or(lower.master_key),
             admin_token: self.admin_token.or(lower.admin_token),
+            clients: self.clients.or(lower.clients),
             login_limit_per_account: self
                 .login_limit_per_account
                 .or(lower.login_limit_per_account),

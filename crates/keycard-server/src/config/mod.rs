@@ -17,7 +17,7 @@ use std::path::Path;
 
 pub use args::ServeArgs;
 pub use settings::{ConfigError, Settings, defaults};
-pub use values::{Mode, Revocation, Seconds, Secret};
+pub use values::{Clients, Mode, Revocation, Seconds, Secret};
 
 /// Resolves the command line (flags over environment, as clap parsed them) over the TOML
 /// file it names, if any.
@@ -31,8 +31,9 @@ pub fn load(cli: ServeArgs) -> Result<Settings, ConfigError> {
     }
 }
 
-/// Reads and parses a TOML file. A file holding a secret (`master_key`, `admin_token`) that
-/// other users can read is refused, as ssh refuses a private key with loose permissions.
+/// Reads and parses a TOML file. A file holding a secret (`master_key`, `admin_token`,
+/// `clients`) that other users can read is refused, as ssh refuses a private key with loose
+/// permissions.
 pub fn read_file(path: &Path) -> Result<ServeArgs, ConfigError> {
     let fail = |message: String| ConfigError::File {
         path: path.to_owned(),
@@ -40,14 +41,15 @@ pub fn read_file(path: &Path) -> Result<ServeArgs, ConfigError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
     let args = ServeArgs::from_toml(&text).map_err(|e| fail(e.to_string()))?;
-    let holds_secret = args.master_key.is_some() || args.admin_token.is_some();
+    let holds_secret =
+        args.master_key.is_some() || args.admin_token.is_some() || args.clients.is_some();
     let mode = std::fs::metadata(path)
         .map_err(|e| fail(e.to_string()))?
         .permissions()
         .mode();
     if holds_secret && mode & 0o077 != 0 {
         return Err(fail(
-            "holds a secret (master_key or admin_token) and other users can read it; chmod 600 it"
+            "holds a secret (master_key, admin_token or clients) and other users can read it; chmod 600 it"
                 .into(),
         ));
     }

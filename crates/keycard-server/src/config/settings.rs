@@ -10,7 +10,7 @@ use keycard_core::key_record::MasterKey;
 use keycard_store::open::StoreUrl;
 
 use super::args::ServeArgs;
-use super::values::{Mode, Revocation, Seconds, Secret};
+use super::values::{Clients, Mode, Revocation, Seconds, Secret};
 
 /// Why the settings cannot be used. The message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +85,8 @@ pub struct Settings {
     pub master_key: Option<Secret>,
     /// Bearer token for the admin routes, when configured.
     pub admin_token: Option<Secret>,
+    /// Clients of the introspection and revocation endpoints (none: both answer 401).
+    pub clients: Clients,
     /// Login attempts per account per window (0: off).
     pub login_limit_per_account: u32,
     /// Failed login attempts per client address per window (0: off).
@@ -230,6 +232,7 @@ impl Settings {
             body_limit: args.body_limit.unwrap_or(defaults::BODY_LIMIT),
             master_key: args.master_key,
             admin_token: args.admin_token,
+            clients: args.clients.unwrap_or_default(),
             login_limit_per_account: args
                 .login_limit_per_account
                 .unwrap_or(defaults::LOGIN_LIMIT_PER_ACCOUNT),
@@ -304,6 +307,18 @@ impl Settings {
             return Err(invalid(
                 "admin_token",
                 "must be 32 characters or more (`keycard secret` makes one)",
+            ));
+        }
+        if let Some((id, _)) = self
+            .clients
+            .iter()
+            .find(|(_, secret)| secret.expose().len() < 32)
+        {
+            return Err(invalid(
+                "clients",
+                format!(
+                    "the secret of client {id:?} must be 32 characters or more (`keycard secret` makes one)"
+                ),
             ));
         }
         Ok(())

@@ -178,6 +178,76 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// The clients allowed to call `POST /v1/introspect` and `POST /v1/revoke`, each an id and
+/// a secret. Written the same way everywhere: `id:secret` pairs separated by commas
+/// (`--clients`, `KEYCARD_CLIENTS`, and the TOML string `clients`). An id has no `:` or
+/// `,`; the secret is everything after the first `:`. `Debug` shows the ids only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Clients(Vec<(String, Secret)>);
+
+impl Clients {
+    /// The clients, in the order configured.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Secret)> {
+        self.0.iter().map(|(id, secret)| (id.as_str(), secret))
+    }
+
+    /// The secret of client `id`, if it is configured.
+    pub fn secret_of(&self, id: &str) -> Option<&Secret> {
+        self.iter()
+            .find(|(known, _)| *known == id)
+            .map(|(_, secret)| secret)
+    }
+
+    /// Whether no client is configured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Clients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(id, secret)| (id, secret)))
+            .finish()
+    }
+}
+
+impl FromStr for Clients {
+    type Err = String;
+
+    /// Never quotes the text: it holds secrets.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut clients: Vec<(String, Secret)> = Vec::new();
+        for (n, pair) in text.split(',').map(str::trim).enumerate() {
+            let Some((id, secret)) = pair.split_once(':') else {
+                return Err(format!(
+                    "entry {} is not `id:secret` (write id1:secret1,id2:secret2)",
+                    n + 1
+                ));
+            };
+            let id = id.trim();
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(format!(
+                    "entry {}: the client id must be visible ASCII, not empty",
+                    n + 1
+                ));
+            }
+            if clients.iter().any(|(known, _)| known == id) {
+                return Err(format!("client id {id:?} appears twice"));
+            }
+            clients.push((id.to_owned(), secret.parse()?));
+        }
+        Ok(Self(clients))
+    }
+}
+
+impl<'de> Deserialize<'de> for Clients {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = Zeroizing::new(String::deserialize(deserializer)?);
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A signing algorithm as configuration names it (`EdDSA`, `ES256`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AlgorithmName(pub keycard_core::Algorithm);
@@ -251,6 +321,29 @@ mod tests {
             "99999999999999999999d",
         ] {
             assert!(bad.parse::<Seconds>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clients_parse_and_never_show_their_secrets() {
+        let clients: Clients = "api:s3cret-one, worker:s3cret:two".parse().unwrap();
+        assert_eq!(clients.secret_of("api").unwrap().expose(), "s3cret-one");
+        assert_eq!(clients.secret_of("worker").unwrap().expose(), "s3cret:two");
+        assert!(clients.secret_of("other").is_none());
+        let debug = format!("{clients:?}");
+        assert!(
+            debug.contains("api") && !debug.contains("s3cret"),
+            "{debug}"
+        );
+        for bad in [
+            "",
+            "hunter2",
+            ":hunter2",
+            "a b:hunter2",
+            "api:hunter2,api:hunter2",
+        ] {
+            let error = bad.parse::<Clients>().unwrap_err();
+            assert!(!error.contains("hunter2"), "{error}");
         }
     }
 

@@ -49,7 +49,9 @@ pub async fn logout_all(
     Ok(logged_out(&state))
 }
 
-fn logged_out(state: &AppState) -> Response {
+/// 204 with `Clear-Site-Data: "cookies"` and the mode's cookie expired: the answer to
+/// any request that ended its own session.
+pub(crate) fn logged_out(state: &AppState) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
     headers.insert("clear-site-data", HeaderValue::from_static("\"cookies\""));

@@ -2,11 +2,17 @@
 //! method with `now` from the state's clock, and map the error through
 //! [`WebError`](crate::error::WebError).
 
+pub mod admin;
+pub mod auth_check;
 pub mod extract;
 pub mod health;
 pub mod login;
 pub mod logout;
 pub mod me;
+pub mod oauth;
+pub mod openapi;
+pub mod password;
+pub mod sessions;
 pub mod token;
 pub mod users;
 pub mod well_known;

@@ -87,6 +87,11 @@ fn endpoints(settings: &Settings) -> Value {
         "me": settings.url("/v1/me"),
         "logout": settings.url("/v1/logout"),
         "logout_all": settings.url("/v1/logout/all"),
+        "sessions": settings.url("/v1/sessions"),
+        "password": settings.url("/v1/password"),
+        "auth_check": settings.url("/v1/auth/check"),
+        "introspect": settings.url(super::oauth::INTROSPECT_PATH),
+        "revoke": settings.url(super::oauth::REVOKE_PATH),
     });
     // Refresh tokens exist in hybrid mode only.
     if settings.mode == crate::config::Mode::Hybrid {
