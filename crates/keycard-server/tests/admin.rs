@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -19,31 +20,6 @@ use serde_json::{Value, json};
 const ADMIN_TOKEN: &str = "admin-token-0123456789-abcdefghijklmnopqrstuvwxyz";
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
-
-/// Runs each test on SQLite (`sqlite::<name>`) and on PostgreSQL + Redis
-/// (`postgres_redis::<name>`; see `common::backend` for the URLs and how to skip).
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_redis {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if super::Backend::PostgresRedis.available(stringify!($test)) {
-                        super::$test(super::Backend::PostgresRedis).await;
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_every_backend!(
     without_an_admin_token_the_admin_routes_do_not_exist,

@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
@@ -31,31 +32,6 @@ const SESSION_COOKIE: &str = "__Host-keycard_session";
 const REFRESH_COOKIE: &str = "__Secure-keycard_refresh";
 const SESSION_ATTRS: &str = "HttpOnly; Secure; SameSite=Lax; Path=/";
 const REFRESH_ATTRS: &str = "HttpOnly; Secure; SameSite=Strict; Path=/v1/token";
-
-/// Runs each flow on SQLite (`sqlite::<name>`) and on PostgreSQL + Redis
-/// (`postgres_redis::<name>`; see `common::backend` for the URLs and how to skip).
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_redis {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if super::Backend::PostgresRedis.available(stringify!($test)) {
-                        super::$test(super::Backend::PostgresRedis).await;
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_every_backend!(
     session_mode_end_to_end,

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -23,31 +24,6 @@ const CLIENT_ID: &str = "resource-server";
 const CLIENT_SECRET: &str = "client-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
-
-/// Runs each test on SQLite (`sqlite::<name>`) and on PostgreSQL + Redis
-/// (`postgres_redis::<name>`; see `common::backend` for the URLs and how to skip).
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_redis {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if super::Backend::PostgresRedis.available(stringify!($test)) {
-                        super::$test(super::Backend::PostgresRedis).await;
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_every_backend!(
     introspection_tells_live_tokens_from_dead_ones,

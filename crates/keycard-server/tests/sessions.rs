@@ -10,6 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -31,29 +32,6 @@ const SESSION_COOKIE: &str = "__Host-keycard_session";
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const CURL: &str = "curl/8.5.0";
 const MODES: [Mode; 3] = [Mode::Session, Mode::Jwt, Mode::Hybrid];
-
-macro_rules! on_every_backend {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_redis {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    if super::Backend::PostgresRedis.available(stringify!($test)) {
-                        super::$test(super::Backend::PostgresRedis).await;
-                    }
-                }
-            )*
-        }
-    };
-}
 
 on_every_backend!(
     list_shows_every_live_session_and_marks_the_current_one,

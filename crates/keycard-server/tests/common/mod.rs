@@ -2,6 +2,32 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+/// Runs each test on SQLite (`sqlite::<name>`) and on PostgreSQL + Redis
+/// (`postgres_redis::<name>`; see `common::backend` for the URLs and how to skip).
+#[allow(unused_macros)] // not every test file runs on both backends
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_redis {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if super::Backend::PostgresRedis.available(stringify!($test)) {
+                        super::$test(super::Backend::PostgresRedis).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
 pub mod backend;
 
 use std::path::{Path, PathBuf};
