@@ -21,8 +21,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is a failure
 
+#[path = "../../../tests/support/child_process.rs"]
+mod child_process;
+
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
@@ -129,7 +132,8 @@ impl Peer {
     fn call(self, command: &str, request: &Value) -> (ExitStatus, Value) {
         let mut process = self.command();
         process.arg(command);
-        let (status, stdout, stderr) = run_with_input(process, request.to_string());
+        let (status, stdout, stderr) =
+            child_process::run_with_input(process, request.to_string(), PEER_TIMEOUT);
         let answer = serde_json::from_str(&stdout).unwrap_or_else(|e| {
             panic!(
                 "{self} {command}: stdout is not JSON ({e}); exit {status}\n\
@@ -193,51 +197,6 @@ fn peer_available(peer: Peer) -> bool {
          Run `bash tests/interop/setup.sh` (from any directory) to install PyJWT and jose, \
          or set KEYCARD_SKIP_INTEROP=1 to skip the interop tests (loudly)."
     );
-}
-
-/// Runs `command` with `input` on stdin, collecting stdout and stderr; kills it after
-/// [`PEER_TIMEOUT`].
-fn run_with_input(mut command: Command, input: String) -> (ExitStatus, String, String) {
-    let shown = format!("{command:?}");
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let mut stdout_pipe = child.stdout.take().unwrap();
-    let stdout = thread::spawn(move || {
-        let mut text = String::new();
-        stdout_pipe.read_to_string(&mut text).map(|_| text)
-    });
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let stderr = thread::spawn(move || {
-        let mut text = String::new();
-        stderr_pipe.read_to_string(&mut text).map(|_| text)
-    });
-    let poll = Duration::from_millis(10);
-    let mut waited = Duration::ZERO;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if waited >= PEER_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{shown} did not finish within {PEER_TIMEOUT:?}");
-        }
-        thread::sleep(poll);
-        waited += poll;
-    };
-    writer
-        .join()
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{shown}: writing its stdin failed: {e}"));
-    let stdout = stdout.join().unwrap().unwrap();
-    let stderr = stderr.join().unwrap().unwrap();
-    (status, stdout, stderr)
 }
 
 // ---------------------------------------------------------------------------------------

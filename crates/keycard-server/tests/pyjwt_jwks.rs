@@ -19,11 +19,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
+#[path = "../../../tests/support/child_process.rs"]
+mod child_process;
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::thread;
 use std::time::Duration;
 
 use common::{Scratch, TestServer, args, client};
@@ -99,43 +101,10 @@ fn pyjwt_available(test: &str) -> bool {
 /// its answer. Killed after [`SCRIPT_TIMEOUT`].
 fn pyjwt_verify(request: &Value) -> (bool, Value) {
     let script = workspace_root().join("tests/interop/pyjwt_jwks.py");
-    let mut child = Command::new(python())
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
-    let input = request.to_string();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let mut stdout_pipe = child.stdout.take().unwrap();
-    let stdout = thread::spawn(move || {
-        let mut text = String::new();
-        stdout_pipe.read_to_string(&mut text).map(|_| text)
-    });
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let stderr = thread::spawn(move || {
-        let mut text = String::new();
-        stderr_pipe.read_to_string(&mut text).map(|_| text)
-    });
-    let poll = Duration::from_millis(10);
-    let mut waited = Duration::ZERO;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if waited >= SCRIPT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("pyjwt_jwks.py did not finish within {SCRIPT_TIMEOUT:?}");
-        }
-        thread::sleep(poll);
-        waited += poll;
-    };
-    writer.join().unwrap().unwrap();
-    let stdout = stdout.join().unwrap().unwrap();
-    let stderr = stderr.join().unwrap().unwrap();
+    let mut command = Command::new(python());
+    command.arg(&script);
+    let (status, stdout, stderr) =
+        child_process::run_with_input(command, request.to_string(), SCRIPT_TIMEOUT);
     let answer = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
             "pyjwt_jwks.py: stdout is not JSON ({e}); {status}\nstdout: {stdout}\nstderr: {stderr}"
