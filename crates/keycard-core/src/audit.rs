@@ -27,11 +27,23 @@ pub enum AuditKind {
     UserDisabled,
     /// An account was enabled again.
     UserEnabled,
+    /// The previous refresh token was presented within the grace window and got the same
+    /// successor again.
+    RefreshReplayed,
+    /// A session was ended because its user reached the live-session cap.
+    SessionCapped,
+    /// A login's new session was ended at once: the account was disabled, logged out
+    /// everywhere or had its password changed while the login was in flight.
+    LoginRaced,
+    /// A signing key was promoted to active.
+    KeyRotated,
+    /// A signing key was retired before its schedule (an operator's emergency retire).
+    KeyRetired,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 15] = [
         Self::UserCreated,
         Self::LoginOk,
         Self::LoginFailed,
@@ -42,6 +54,11 @@ impl AuditKind {
         Self::PasswordChanged,
         Self::UserDisabled,
         Self::UserEnabled,
+        Self::RefreshReplayed,
+        Self::SessionCapped,
+        Self::LoginRaced,
+        Self::KeyRotated,
+        Self::KeyRetired,
     ];
 
     /// The stored name.
@@ -57,6 +74,11 @@ impl AuditKind {
             Self::PasswordChanged => "password_changed",
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
+            Self::RefreshReplayed => "refresh_replayed",
+            Self::SessionCapped => "session_capped",
+            Self::LoginRaced => "login_raced",
+            Self::KeyRotated => "key_rotated",
+            Self::KeyRetired => "key_retired",
         }
     }
 

@@ -15,6 +15,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::config::Mode;
 use crate::error::{WebError, problem_for_bare_errors};
 use crate::metrics;
 use crate::routes::{health, login, logout, me, token, users, well_known};
@@ -24,15 +25,16 @@ use crate::state::AppState;
 /// server stops anyway.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Every route, without the layers: for adding routes before [`layered`] wraps them.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// Every route of a server in `mode`, without the layers: for adding routes before
+/// [`layered`] wraps them. A route that exists only in one mode is registered only there:
+/// the refresh endpoint, in hybrid mode.
+pub fn routes(mode: Mode) -> Router<AppState> {
+    let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/users", post(users::create))
         .route("/v1/login", post(login::login))
         .route("/v1/me", get(me::me))
-        .route(token::REFRESH, post(token::refresh))
         .route("/v1/logout", post(logout::logout))
         .route("/v1/logout/all", post(logout::logout_all))
         .route("/v1/sessions", get(crate::routes::sessions::list))
@@ -73,12 +75,16 @@ pub fn routes() -> Router<AppState> {
             well_known::CONFIGURATION_PATH,
             get(well_known::configuration),
         )
-        .fallback(|| async { WebError::NotFound })
+        .fallback(|| async { WebError::NotFound });
+    match mode {
+        Mode::Hybrid => routes.route(token::REFRESH, post(token::refresh)),
+        Mode::Session | Mode::Jwt => routes,
+    }
 }
 
 /// The application: [`routes`] with the layers every response passes through.
 pub fn router(state: AppState) -> Router {
-    layered(routes(), state)
+    layered(routes(state.auth().settings().mode), state)
 }
 
 /// Wraps `routes` in the server's layers, outermost first:

@@ -5,7 +5,8 @@
 //! 3. Load the signing keys; with no active key (first start), generate an active and a
 //!    next key for the configured algorithm and save them, so verifiers can cache the next
 //!    key long before it signs.
-//! 4. Load the live revocations into the in-memory set every token check consults.
+//! 4. Build the auth service over them, and load the live revocations into the in-memory
+//!    set every token check consults.
 //! 5. Start the background tasks (the session sweeper), stopped when [`Background`] drops.
 
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
@@ -16,6 +17,8 @@ use keycard_core::jose::KeyRole;
 use keycard_core::{Clock, Key, KeyError, KeySet};
 use keycard_store::key_vault::{KeyVault, VaultError};
 use keycard_store::open::OpenError;
+
+use keycard_auth::Auth;
 
 use crate::config::{ConfigError, Revocation, Settings};
 use crate::state::AppState;
@@ -30,7 +33,7 @@ pub enum BootError {
     /// The settings are not usable.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The data directory could not be created.
+    /// The data directory could not be created, or other users can read it.
     #[error("data dir {path}: {message}")]
     DataDir {
         /// The directory.
@@ -73,9 +76,9 @@ pub async fn bootstrap(
 ) -> Result<(AppState, Background), BootError> {
     create_data_dir(&settings.data_dir)?;
     let stores = keycard_store::open::open(
-        &settings.user_store,
-        Some(&settings.session_store),
-        &settings.redis_prefix,
+        &settings.stores.user_store,
+        Some(&settings.stores.session_store),
+        &settings.stores.redis_prefix,
     )
     .await?;
     let vault = KeyVault::new(
@@ -86,10 +89,10 @@ pub async fn bootstrap(
     let keys = load_or_create_keys(&vault, &settings, clock.as_ref()).await?;
     if let Some(active) = keys.active() {
         tracing::info!(kid = active.kid(), alg = %active.alg(), keys = keys.len(), "signing keys loaded");
-        if active.alg() != settings.signing_algorithm {
+        if active.alg() != settings.auth.tokens.signing_algorithm {
             tracing::warn!(
                 active = %active.alg(),
-                configured = %settings.signing_algorithm,
+                configured = %settings.auth.tokens.signing_algorithm,
                 "the active key's algorithm differs from signing_algorithm; it applies to keys generated from now on"
             );
         }
@@ -109,14 +112,10 @@ pub async fn bootstrap(
         .live_revocations(clock.now())
         .await
         .map_err(BootError::Revocations)?;
-    let state = AppState::new(settings, stores, keys, clock)?;
-    {
-        let mut set = state.revocations_mut();
-        for revocation in &live {
-            set.apply(revocation);
-        }
-    }
-    match state.settings().revocation {
+    let auth = Auth::new(settings.auth.clone(), stores, keys, clock)?;
+    auth.apply_revocations(&live);
+    let state = AppState::new(settings, auth);
+    match state.settings().auth.tokens.revocation {
         Revocation::On => tracing::info!(live = live.len(), "revocations loaded"),
         Revocation::Off => tracing::warn!(
             "revocation = off: pure stateless tokens; logout does not stop an access token before it expires"
@@ -130,8 +129,8 @@ pub async fn bootstrap(
     ))
 }
 
-/// Creates the data directory 0700; an existing one is kept, with a warning if others can
-/// enter it.
+/// Creates the data directory 0700. An existing one that other users can enter is
+/// refused: it holds the SQLite file and, without a master key, the private keys.
 fn create_data_dir(path: &std::path::Path) -> Result<(), BootError> {
     let fail = |error: std::io::Error| BootError::DataDir {
         path: path.to_owned(),
@@ -144,7 +143,13 @@ fn create_data_dir(path: &std::path::Path) -> Result<(), BootError> {
         .map_err(fail)?;
     let mode = std::fs::metadata(path).map_err(fail)?.permissions().mode();
     if mode & 0o077 != 0 {
-        tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "the data dir is open to other users; chmod 700 it");
+        return Err(BootError::DataDir {
+            path: path.to_owned(),
+            message: format!(
+                "other users can read or enter it (mode {:o}); it holds the database and keys: chmod 700 it",
+                mode & 0o777
+            ),
+        });
     }
     Ok(())
 }
@@ -166,7 +171,7 @@ async fn load_or_create_keys(
                 tracing::warn!(kid = next.kid(), "no active key: promoted the next key");
             }
             None => {
-                let active = Key::generate(settings.signing_algorithm)?;
+                let active = Key::generate(settings.auth.tokens.signing_algorithm)?;
                 vault.save(&active, KeyRole::Active, now).await?;
                 tracing::info!(kid = active.kid(), alg = %active.alg(), "generated the active signing key");
             }
@@ -174,7 +179,7 @@ async fn load_or_create_keys(
         keys = vault.load().await?;
     }
     if keys.next().is_none() {
-        let next = Key::generate(settings.signing_algorithm)?;
+        let next = Key::generate(settings.auth.tokens.signing_algorithm)?;
         vault.save(&next, KeyRole::Next, now).await?;
         tracing::info!(kid = next.kid(), alg = %next.alg(), "generated the next signing key");
         keys = vault.load().await?;

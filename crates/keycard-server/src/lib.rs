@@ -1,7 +1,9 @@
 //! # keycard-server
 //!
-//! Keycard's HTTP server: an axum application over the stores of `keycard-store` and the
-//! token engine of `keycard-core`. `keycard serve` runs it; tests run it in-process.
+//! Keycard's HTTP server: the axum edge of the auth service of `keycard-auth`. Handlers
+//! extract what a request carries, make one call on [`keycard_auth::Auth`], and map the
+//! result; [`WebError`] alone chooses status codes. `keycard serve` runs it; tests run it
+//! in-process.
 //!
 //! The library never binds a socket. The caller resolves [`Settings`], runs
 //! [`bootstrap`](bootstrap::bootstrap) (data dir, stores, signing keys, background tasks),
@@ -23,7 +25,7 @@
 //! let settings = settings.bound_to(listener.local_addr()?); // the issuer follows the port
 //! let (state, _background) =
 //!     bootstrap::bootstrap(settings, Arc::new(keycard_core::SystemClock)).await?;
-//! assert!(state.keys().active().is_some(), "first start makes the signing keys");
+//! assert!(state.auth().keys().active().is_some(), "first start makes the signing keys");
 //!
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 //! let server = tokio::spawn(app::run(listener, state, async { let _ = stopped.await; }));
@@ -37,30 +39,28 @@
 //!
 //! ## Layout
 //! - [`config`]: every setting, as a flag, a `KEYCARD_*` variable and a TOML key
-//!   ([`ServeArgs`](config::ServeArgs)), resolved into [`Settings`] (docs/CONFIG.md).
-//! - [`bootstrap`]: data dir, stores, signing keys (made on first start), the sweeper.
-//! - [`state`]: [`AppState`], what every handler can reach.
-//! - [`app`]: the router, its layers (tracing, `no-store`, body limit, problem+json) and
-//!   the serve loop with graceful shutdown.
-//! - [`auth`]: the auth flows without HTTP: register, login, tokens, refresh, logout,
-//!   sessions, password change, admin, OAuth introspection and revocation, CSRF.
-//! - [`routes`]: the handlers, one file per concern (`users`, `login`, `me`, `token`,
-//!   `logout`, `sessions`, `password`, `auth_check`, `admin`, `oauth`, `health`,
-//!   `well_known`, `openapi`), each a few lines over [`auth`].
-//! - [`security`]: the brute-force limits on login and their 429 answer.
+//!   ([`ServeArgs`](config::ServeArgs)), resolved into grouped [`Settings`]
+//!   (docs/CONFIG.md).
+//! - [`bootstrap`]: data dir, stores, signing keys (made on first start), the auth
+//!   service, the sweeper.
+//! - [`state`]: [`AppState`], what every handler can reach: the service, the settings,
+//!   the metrics.
+//! - [`app`]: the router (per mode), its layers (tracing, `no-store`, body limit,
+//!   problem+json, request counting) and the serve loop with graceful shutdown.
+//! - [`routes`]: the handlers, one file per concern, each a few lines over the service;
+//!   `extract` (credentials, CSRF headers, cookies) and `client` (user agent, address
+//!   behind trusted proxies) read requests.
 //! - [`metrics`]: the Prometheus registry, its request-counting layer and `GET /metrics`.
 //! - [`error`]: [`WebError`], the only place a status code is chosen; RFC 9457 bodies.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod routes;
-pub mod security;
 pub mod state;
 
 pub use config::Settings;

@@ -45,6 +45,13 @@ pub struct ClientMeta {
     pub label: Option<String>,
 }
 
+impl ClientMeta {
+    /// The client's address, if known and well-formed.
+    pub fn ip_addr(&self) -> Option<std::net::IpAddr> {
+        self.ip.as_deref()?.parse().ok()
+    }
+}
+
 /// A session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {

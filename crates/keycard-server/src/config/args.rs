@@ -1,14 +1,47 @@
 //! One layer of configuration: every setting optional. The same struct is the command
 //! line (clap reads the flag, then its `KEYCARD_*` environment variable) and the TOML file
 //! (serde, unknown keys refused), so a setting cannot exist in one source and not another.
-//! docs/CONFIG.md documents each field; keep them in step.
+//! The struct is declared through [`layer!`], which also writes [`ServeArgs::over`] from
+//! the same field list: adding a setting is one field here, one line where its group is
+//! resolved (settings.rs), and its row in docs/CONFIG.md (a test checks the doc lists
+//! every flag).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use keycard_auth::settings::{Clients, Mode, Revocation, Seconds, Secret};
 use serde::Deserialize;
 
-use super::values::{AlgorithmName, Clients, Mode, Revocation, Seconds, Secret, StoreUrlArg};
+use super::values::{AlgorithmName, StoreUrlArg, TrustedProxies};
+
+/// Declares a layer struct whose fields are all `Option`s, and its merge: each setting
+/// from the higher layer if it has one, else from the lower.
+macro_rules! layer {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$field_meta:meta])* pub $field:ident : Option<$ty:ty>, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( $(#[$field_meta])* pub $field: Option<$ty>, )*
+        }
+
+        impl $name {
+            /// This layer over `lower`: each setting from `self` if it has one, else from
+            /// `lower`.
+            #[must_use]
+            pub fn over(self, lower: Self) -> Self {
+                Self {
+                    $( $field: self.$field.or(lower.$field), )*
+                }
+            }
+        }
+    };
+}
+
+layer! {
 
 /// Settings for `keycard serve`. Flags beat `KEYCARD_*` environment variables, which beat
 /// the TOML file named by `--config`, which beats the defaults.
@@ -21,7 +54,7 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
 
     /// Where auth state lives [default: hybrid].
-    #[arg(long, env = "KEYCARD_MODE", value_enum)]
+    #[arg(long, env = "KEYCARD_MODE", value_name = "session|jwt|hybrid")]
     pub mode: Option<Mode>,
 
     /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080].
@@ -98,12 +131,12 @@ pub struct ServeArgs {
     )]
     pub session_absolute_timeout: Option<Seconds>,
 
-    /// How long the previous refresh token still returns the same successor [default: 30s].
+    /// How long the previous refresh token still returns the same successor [default: 10s].
     #[arg(long, env = "KEYCARD_REFRESH_GRACE", value_name = "DURATION")]
     pub refresh_grace: Option<Seconds>,
 
     /// Whether revoking a session stops its access tokens at once [default: on].
-    #[arg(long, env = "KEYCARD_REVOCATION", value_enum)]
+    #[arg(long, env = "KEYCARD_REVOCATION", value_name = "on|off")]
     pub revocation: Option<Revocation>,
 
     /// Clock skew allowed when checking exp, nbf and iat [default: 30s].
@@ -162,48 +195,51 @@ pub struct ServeArgs {
     /// The window of the login limits; attempts come back one by one over it [default: 15m].
     #[arg(long, env = "KEYCARD_LOGIN_LIMIT_WINDOW", value_name = "DURATION")]
     pub login_limit_window: Option<Seconds>,
+
+    /// Addresses (CIDR list, e.g. `10.0.0.0/8,127.0.0.1/32`) of reverse proxies whose
+    /// `Forwarded` / `X-Forwarded-For` headers are believed; the client is the rightmost
+    /// address not in the list [default: none, the connection's peer is the client].
+    #[arg(long, env = "KEYCARD_TRUSTED_PROXIES", value_name = "CIDR,...")]
+    pub trusted_proxies: Option<TrustedProxies>,
+
+    /// How long the active signing key signs before the next one takes over; the next key
+    /// is published at least a JWKS max-age before [default: 30d].
+    #[arg(long, env = "KEYCARD_SIGNING_KEY_ROTATION", value_name = "DURATION")]
+    pub signing_key_rotation: Option<Seconds>,
+
+    /// Times one rotation's successor is handed out again within the grace window; one
+    /// more is reuse [default: 3].
+    #[arg(long, env = "KEYCARD_REFRESH_REPLAYS", value_name = "N")]
+    pub refresh_replays: Option<u32>,
+
+    /// Live sessions one user may hold; a login past it ends the oldest (0: no cap)
+    /// [default: 50].
+    #[arg(long, env = "KEYCARD_MAX_SESSIONS_PER_USER", value_name = "N")]
+    pub max_sessions_per_user: Option<u32>,
+
+    /// Successful logins allowed per client address per `login_limit_window`; 0 turns the
+    /// limit off [default: 100].
+    #[arg(long, env = "KEYCARD_LOGIN_SUCCESS_LIMIT_PER_IP", value_name = "N")]
+    pub login_success_limit_per_ip: Option<u32>,
+
+    /// Registrations allowed per client address per `login_limit_window`; 0 turns the
+    /// limit off [default: 10].
+    #[arg(long, env = "KEYCARD_REGISTRATION_LIMIT_PER_IP", value_name = "N")]
+    pub registration_limit_per_ip: Option<u32>,
+
+    /// Requests that may wait for a password-hashing slot; beyond, 503 [default: 64].
+    #[arg(long, env = "KEYCARD_HASH_QUEUE", value_name = "N")]
+    pub hash_queue: Option<usize>,
+
+    /// How long a request may wait for a password-hashing slot; beyond, 503 [default: 5s].
+    #[arg(long, env = "KEYCARD_HASH_DEADLINE", value_name = "DURATION")]
+    pub hash_deadline: Option<Seconds>,
+}
 }
 
 impl ServeArgs {
     /// Parses a TOML file's text. Unknown keys are refused, naming the key.
     pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
         toml::from_str(text)
-    }
-
-    /// This layer over `lower`: each setting from `self` if it has one, else from `lower`.
-    #[must_use]
-    pub fn over(self, lower: Self) -> Self {
-        Self {
-            config: self.config.or(lower.config),
-            mode: self.mode.or(lower.mode),
-            addr: self.addr.or(lower.addr),
-            data_dir: self.data_dir.or(lower.data_dir),
-            store: self.store.or(lower.store),
-            user_store: self.user_store.or(lower.user_store),
-            session_store: self.session_store.or(lower.session_store),
-            redis_prefix: self.redis_prefix.or(lower.redis_prefix),
-            issuer: self.issuer.or(lower.issuer),
-            audience: self.audience.or(lower.audience),
-            signing_algorithm: self.signing_algorithm.or(lower.signing_algorithm),
-            access_token_lifetime: self.access_token_lifetime.or(lower.access_token_lifetime),
-            refresh_token_lifetime: self.refresh_token_lifetime.or(lower.refresh_token_lifetime),
-            session_idle_timeout: self.session_idle_timeout.or(lower.session_idle_timeout),
-            session_absolute_timeout: self
-                .session_absolute_timeout
-                .or(lower.session_absolute_timeout),
-            refresh_grace: self.refresh_grace.or(lower.refresh_grace),
-            revocation: self.revocation.or(lower.revocation),
-            leeway: self.leeway.or(lower.leeway),
-            max_token_bytes: self.max_token_bytes.or(lower.max_token_bytes),
-            body_limit: self.body_limit.or(lower.body_limit),
-            master_key: self.master_key.or(lower.master_key),
-            admin_token: self.admin_token.or(lower.admin_token),
-            clients: self.clients.or(lower.clients),
-            login_limit_per_account: self
-                .login_limit_per_account
-                .or(lower.login_limit_per_account),
-            login_limit_per_ip: self.login_limit_per_ip.or(lower.login_limit_per_ip),
-            login_limit_window: self.login_limit_window.or(lower.login_limit_window),
-        }
     }
 }

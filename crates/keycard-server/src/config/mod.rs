@@ -2,8 +2,11 @@
 //!
 //! - [`ServeArgs`]: one layer, every setting optional; both the command line (with its
 //!   `KEYCARD_*` environment variables, read by clap) and the TOML file.
-//! - [`Settings`]: the resolved, checked settings the server runs with.
-//! - [`values`]: the value types (durations like `15m`, secrets that never print).
+//! - [`Settings`]: the resolved, checked settings the server runs with, grouped; the auth
+//!   service's group is [`keycard_auth::AuthSettings`].
+//! - [`values`]: the server's own value types (store URLs, algorithm names, trusted
+//!   proxies); durations, secrets, clients and the mode are in
+//!   [`keycard_auth::settings`].
 //!
 //! Precedence, highest first: flags, `KEYCARD_*` environment variables, the TOML file named
 //! by `--config`, the defaults. docs/CONFIG.md lists every setting.
@@ -16,8 +19,9 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 pub use args::ServeArgs;
-pub use settings::{ConfigError, Settings, defaults};
-pub use values::{Clients, Mode, Revocation, Seconds, Secret};
+pub use keycard_auth::settings::{Clients, Mode, Revocation, Seconds, Secret};
+pub use settings::{ConfigError, Settings, StoreSettings, defaults};
+pub use values::TrustedProxies;
 
 /// Resolves the command line (flags over environment, as clap parsed them) over the TOML
 /// file it names, if any.

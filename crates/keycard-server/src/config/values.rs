@@ -1,252 +1,15 @@
-//! The value types of settings: each parses the same text from a flag, an environment
-//! variable or the TOML file, so the three sources cannot disagree on a format.
+//! The value types of the server's own settings; the auth service's (durations, secrets,
+//! clients, mode) are in `keycard_auth::settings`. Each parses the same text from a flag,
+//! an environment variable or the TOML file, so the three sources cannot disagree on a
+//! format.
 
-use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
+use ipnet::IpNet;
 use keycard_store::open::{OpenError, StoreUrl};
 use serde::Deserialize;
 use zeroize::Zeroizing;
-
-/// Where auth state lives (DESIGN.md, "What it is").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// An opaque session id in an HttpOnly cookie; each request looks the session up.
-    Session,
-    /// A signed access JWT (Bearer); each request verifies the signature.
-    Jwt,
-    /// A short-lived access JWT plus a rotating refresh token.
-    Hybrid,
-}
-
-impl Mode {
-    /// The name used in configuration and in the configuration document.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Session => "session",
-            Self::Jwt => "jwt",
-            Self::Hybrid => "hybrid",
-        }
-    }
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Whether revocations are enforced. `Off` is pure stateless JWT: a token stays valid
-/// until it expires, whatever happens to its session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Revocation {
-    /// Revoking a session stops its tokens at once.
-    On,
-    /// Tokens stay valid until they expire.
-    Off,
-}
-
-impl Revocation {
-    /// The name used in configuration.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::On => "on",
-            Self::Off => "off",
-        }
-    }
-}
-
-/// A span of time in whole seconds, written `900`, `900s`, `15m`, `12h` or `30d`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Seconds(u64);
-
-impl Seconds {
-    /// `secs` seconds.
-    pub const fn new(secs: u64) -> Self {
-        Self(secs)
-    }
-
-    /// The span in seconds.
-    pub const fn get(self) -> u64 {
-        self.0
-    }
-
-    /// The span in seconds, as the signed type JWT dates use.
-    pub fn as_i64(self) -> i64 {
-        i64::try_from(self.0).unwrap_or(i64::MAX)
-    }
-
-    /// The span as a [`std::time::Duration`].
-    pub const fn as_duration(self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.0)
-    }
-}
-
-impl fmt::Display for Seconds {
-    /// In the largest unit that divides it exactly (`15m`, `30d`, `90s`): the same text
-    /// parses back to the same span.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (value, unit) = match self.0 {
-            0 => (0, "s"),
-            secs if secs % 86_400 == 0 => (secs / 86_400, "d"),
-            secs if secs % 3600 == 0 => (secs / 3600, "h"),
-            secs if secs % 60 == 0 => (secs / 60, "m"),
-            secs => (secs, "s"),
-        };
-        write!(f, "{value}{unit}")
-    }
-}
-
-impl FromStr for Seconds {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let unit_secs = match unit {
-            "" | "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            _ => {
-                return Err(format!(
-                    "{text:?} is not a duration: write 900, 900s, 15m, 12h or 30d"
-                ));
-            }
-        };
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("{text:?} is not a duration: write 900, 900s, 15m, 12h or 30d"))?;
-        number
-            .checked_mul(unit_secs)
-            .map(Self)
-            .ok_or_else(|| format!("{text:?} is too long"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Seconds {
-    /// A TOML integer (seconds) or a string with a unit.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Secs(u64),
-            Text(String),
-        }
-        match Raw::deserialize(deserializer)? {
-            Raw::Secs(secs) => Ok(Self(secs)),
-            Raw::Text(text) => text.parse().map_err(serde::de::Error::custom),
-        }
-    }
-}
-
-/// A secret from configuration (the master key, the admin token). `Debug` and `Display`
-/// never show it; [`Secret::expose`] is the one way to read it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// The secret's text.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl FromStr for Secret {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        Ok(Self(Zeroizing::new(text.trim().to_owned())))
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = Zeroizing::new(String::deserialize(deserializer)?);
-        Ok(Self(Zeroizing::new(text.trim().to_owned())))
-    }
-}
-
-/// The clients allowed to call `POST /v1/introspect` and `POST /v1/revoke`, each an id and
-/// a secret. Written the same way everywhere: `id:secret` pairs separated by commas
-/// (`--clients`, `KEYCARD_CLIENTS`, and the TOML string `clients`). An id has no `:` or
-/// `,`; the secret is everything after the first `:`. `Debug` shows the ids only.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Clients(Vec<(String, Secret)>);
-
-impl Clients {
-    /// The clients, in the order configured.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Secret)> {
-        self.0.iter().map(|(id, secret)| (id.as_str(), secret))
-    }
-
-    /// The secret of client `id`, if it is configured.
-    pub fn secret_of(&self, id: &str) -> Option<&Secret> {
-        self.iter()
-            .find(|(known, _)| *known == id)
-            .map(|(_, secret)| secret)
-    }
-
-    /// Whether no client is configured.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Clients {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.iter().map(|(id, secret)| (id, secret)))
-            .finish()
-    }
-}
-
-impl FromStr for Clients {
-    type Err = String;
-
-    /// Never quotes the text: it holds secrets.
-    fn from_str(text: &str) -> Result<Self, String> {
-        let mut clients: Vec<(String, Secret)> = Vec::new();
-        for (n, pair) in text.split(',').map(str::trim).enumerate() {
-            let Some((id, secret)) = pair.split_once(':') else {
-                return Err(format!(
-                    "entry {} is not `id:secret` (write id1:secret1,id2:secret2)",
-                    n + 1
-                ));
-            };
-            let id = id.trim();
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_graphic()) {
-                return Err(format!(
-                    "entry {}: the client id must be visible ASCII, not empty",
-                    n + 1
-                ));
-            }
-            if clients.iter().any(|(known, _)| known == id) {
-                return Err(format!("client id {id:?} appears twice"));
-            }
-            clients.push((id.to_owned(), secret.parse()?));
-        }
-        Ok(Self(clients))
-    }
-}
-
-impl<'de> Deserialize<'de> for Clients {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = Zeroizing::new(String::deserialize(deserializer)?);
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
 
 /// A signing algorithm as configuration names it (`EdDSA`, `ES256`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,66 +54,74 @@ impl<'de> Deserialize<'de> for StoreUrlArg {
     }
 }
 
+/// The reverse proxies whose forwarded-address headers are believed: a list of CIDR
+/// blocks (`10.0.0.0/8`) or single addresses (`127.0.0.1`), comma-separated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Whether `ip` is one of the trusted proxies (IPv4-mapped IPv6 compared as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Whether none is configured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromStr for TrustedProxies {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("{entry:?} is not an address or a CIDR block"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TrustedProxies {
+    /// A TOML string (`"10.0.0.0/8, ::1"`) or an array of strings.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        let text = match Raw::deserialize(deserializer)? {
+            Raw::One(text) => text,
+            Raw::Many(entries) => entries.join(","),
+        };
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations_take_a_unit() {
-        for (text, secs) in [
-            ("900", 900),
-            ("900s", 900),
-            ("15m", 900),
-            ("12h", 43_200),
-            ("30d", 2_592_000),
-        ] {
-            assert_eq!(text.parse::<Seconds>().unwrap().get(), secs, "{text}");
-        }
-        for secs in [0, 30, 90, 900, 43_200, 2_592_000] {
-            let text = Seconds::new(secs).to_string();
-            assert_eq!(text.parse::<Seconds>().unwrap().get(), secs, "{text}");
-        }
-        assert_eq!(Seconds::new(900).to_string(), "15m");
-        for bad in [
-            "",
-            "m",
-            "15 m",
-            "-5",
-            "1.5h",
-            "15min",
-            "99999999999999999999d",
-        ] {
-            assert!(bad.parse::<Seconds>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn clients_parse_and_never_show_their_secrets() {
-        let clients: Clients = "api:s3cret-one, worker:s3cret:two".parse().unwrap();
-        assert_eq!(clients.secret_of("api").unwrap().expose(), "s3cret-one");
-        assert_eq!(clients.secret_of("worker").unwrap().expose(), "s3cret:two");
-        assert!(clients.secret_of("other").is_none());
-        let debug = format!("{clients:?}");
-        assert!(
-            debug.contains("api") && !debug.contains("s3cret"),
-            "{debug}"
-        );
-        for bad in [
-            "",
-            "hunter2",
-            ":hunter2",
-            "a b:hunter2",
-            "api:hunter2,api:hunter2",
-        ] {
-            let error = bad.parse::<Clients>().unwrap_err();
-            assert!(!error.contains("hunter2"), "{error}");
-        }
-    }
-
-    #[test]
-    fn secrets_never_show() {
-        let secret: Secret = "hunter2-hunter2".parse().unwrap();
-        assert!(!format!("{secret:?}").contains("hunter2"));
-        assert_eq!(secret.expose(), "hunter2-hunter2");
+    fn trusted_proxies_are_cidr_blocks_or_addresses() {
+        let proxies: TrustedProxies = "10.0.0.0/8, 127.0.0.1, ::1".parse().unwrap();
+        assert!(proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(proxies.contains("127.0.0.1".parse().unwrap()));
+        assert!(proxies.contains("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(proxies.contains("::1".parse().unwrap()));
+        assert!(!proxies.contains("127.0.0.2".parse().unwrap()));
+        assert!(!proxies.contains("192.0.2.1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
+        assert!("proxy.local".parse::<TrustedProxies>().is_err());
+        assert!("".parse::<TrustedProxies>().unwrap().is_empty());
     }
 }

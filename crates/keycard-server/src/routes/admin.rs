@@ -18,15 +18,17 @@ use keycard_core::{SessionId, UnixTime, UserId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{Client, bearer};
-use crate::auth::admin::{self, AdminAccess};
+use keycard_auth::admin::AdminGrant;
+
+use super::client::Client;
+use super::extract::bearer;
 use crate::error::WebError;
 use crate::state::AppState;
 
 /// A request that presented the admin token. Put it first among a handler's extractors, so
 /// that without an admin token configured every admin path is 404 whatever else is wrong.
 #[derive(Debug)]
-pub struct Admin;
+pub struct Admin(AdminGrant);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = WebError;
@@ -35,27 +37,22 @@ impl FromRequestParts<AppState> for Admin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match admin::admin_access(state.settings(), bearer(&parts.headers)) {
-            AdminAccess::Granted => Ok(Self),
-            AdminAccess::Denied => Err(WebError::InvalidToken {
-                rule: "admin_token",
-            }),
-            AdminAccess::Absent => Err(WebError::NotFound),
-        }
+        Ok(Self(state.auth().admin(bearer(&parts.headers).as_deref())?))
     }
 }
 
 /// `POST /v1/admin/users/{id}/disable`.
 pub async fn disable(
-    _: Admin,
+    Admin(grant): Admin,
     State(state): State<AppState>,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, WebError> {
     let user_id = UserId::new(id);
-    let ended = admin::disable_user(&state, &user_id, &client, state.now())
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let auth = state.auth();
+    let ended = auth
+        .disable_user(&grant, &user_id, &client, auth.now())
+        .await?;
     Ok(Json(
         json!({ "id": user_id, "disabled": true, "sessions_revoked": ended }),
     ))
@@ -63,42 +60,43 @@ pub async fn disable(
 
 /// `POST /v1/admin/users/{id}/enable`.
 pub async fn enable(
-    _: Admin,
+    Admin(grant): Admin,
     State(state): State<AppState>,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, WebError> {
     let user_id = UserId::new(id);
-    if !admin::enable_user(&state, &user_id, &client, state.now()).await? {
-        return Err(WebError::NotFound);
-    }
+    let auth = state.auth();
+    auth.enable_user(&grant, &user_id, &client, auth.now())
+        .await?;
     Ok(Json(json!({ "id": user_id, "disabled": false })))
 }
 
 /// `GET /v1/admin/users/{id}/sessions`: `{sessions: [...]}`, oldest first.
 pub async fn sessions(
-    _: Admin,
+    Admin(grant): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, WebError> {
-    let now = state.now();
-    let sessions = admin::user_sessions(&state, &UserId::new(id), now)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let auth = state.auth();
+    let sessions = auth
+        .user_sessions(&grant, &UserId::new(id), auth.now())
+        .await?;
     let sessions: Vec<Value> = sessions.iter().map(session_json).collect();
     Ok(Json(json!({ "sessions": sessions })))
 }
 
 /// `DELETE /v1/admin/users/{id}/sessions`: `{sessions_revoked}`.
 pub async fn revoke_sessions(
-    _: Admin,
+    Admin(grant): Admin,
     State(state): State<AppState>,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, WebError> {
-    let ended = admin::revoke_user_sessions(&state, &UserId::new(id), &client, state.now())
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let auth = state.auth();
+    let ended = auth
+        .revoke_user_sessions(&grant, &UserId::new(id), &client, auth.now())
+        .await?;
     Ok(Json(json!({ "sessions_revoked": ended })))
 }
 
@@ -115,7 +113,7 @@ pub struct AuditParams {
 /// `GET /v1/admin/audit`: `{events: [...]}`, newest first; `limit` defaults to 100 and is
 /// capped at 1000.
 pub async fn audit(
-    _: Admin,
+    Admin(grant): Admin,
     State(state): State<AppState>,
     Query(params): Query<AuditParams>,
 ) -> Result<Json<Value>, WebError> {
@@ -126,7 +124,7 @@ pub async fn audit(
         until: params.until.map(UnixTime::from_secs),
         limit: params.limit,
     };
-    let events = admin::audit_events(&state, &query).await?;
+    let events = state.auth().audit_events(&grant, &query).await?;
     let events: Vec<Value> = events.iter().map(event_json).collect();
     Ok(Json(json!({ "events": events })))
 }

@@ -16,10 +16,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keycard_core::{SessionId, UserId};
 
-use super::extract::{SESSION_COOKIE, bearer, cookie};
-use crate::auth::AuthError;
-use crate::auth::current;
-use crate::config::Mode;
+use keycard_auth::AuthError;
+use keycard_auth::current::Current;
+
+use super::extract::authenticate;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -38,18 +38,17 @@ pub async fn auth_check(State(state): State<AppState>, headers: HeaderMap) -> Re
 }
 
 /// Who the credential of the server's mode speaks for.
-async fn check(state: &AppState, headers: &HeaderMap) -> Result<(UserId, SessionId), AuthError> {
-    let now = state.now();
-    match state.settings().mode {
-        Mode::Session => {
-            let who = current::by_cookie(state, cookie(headers, SESSION_COOKIE), now).await?;
-            let me = current::me(state, who, now).await?;
+async fn check(state: &AppState, headers: &HeaderMap) -> Result<(UserId, SessionId), WebError> {
+    let who = authenticate(state, headers).await?;
+    match who {
+        // A cookie session is only as good as its user: a disabled account's cookie
+        // stops here (bearer tokens of a disabled user are revoked when it is disabled).
+        Current::Cookie { .. } => {
+            let auth = state.auth();
+            let me = auth.me(who, auth.now()).await?;
             Ok((me.user.id, me.session.id))
         }
-        Mode::Jwt | Mode::Hybrid => {
-            let who = current::by_bearer(state, bearer(headers), now)?;
-            Ok((who.user_id().clone(), who.session_id().clone()))
-        }
+        Current::Bearer(_) => Ok((who.user_id().clone(), who.session_id().clone())),
     }
 }
 
@@ -64,9 +63,6 @@ fn authenticated(user: &UserId, session: &SessionId) -> Response {
         )
             .into_response(),
         // Ids are generated base64url text; anything else in a token was never ours.
-        _ => WebError::InvalidToken {
-            rule: "unprintable_id",
-        }
-        .into_response(),
+        _ => WebError::from(AuthError::InvalidToken("unprintable_id")).into_response(),
     }
 }

@@ -30,8 +30,9 @@ pub async fn healthz() -> Json<Value> {
 
 /// `GET /readyz`: 200 `{"status":"ready"}` if every store answers in time, else 503.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
-    let stores = state.stores();
-    let now = state.now();
+    let auth = state.auth();
+    let stores = auth.stores();
+    let now = auth.now();
     let users = probe(async {
         stores.users.load_user(&UserId::new(PROBE_ID)).await?;
         Ok(())
@@ -66,11 +67,11 @@ fn check(what: &'static str, outcome: Result<(), Option<StoreError>>) -> Result<
         Ok(()) => Ok(()),
         Err(Some(error)) => {
             tracing::warn!(what, %error, "readiness probe failed");
-            Err(WebError::Unavailable { what })
+            Err(WebError::NotReady { what })
         }
         Err(None) => {
             tracing::warn!(what, timeout = ?READY_TIMEOUT, "readiness probe timed out");
-            Err(WebError::Unavailable { what })
+            Err(WebError::NotReady { what })
         }
     }
 }

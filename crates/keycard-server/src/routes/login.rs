@@ -16,10 +16,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::extract::{Client, refresh_cookie, session_cookie};
-use crate::auth::AuthError;
-use crate::auth::login::{Credential, login as check_and_start};
-use crate::auth::tokens::AccessToken;
+use keycard_auth::session::Credential;
+use keycard_auth::tokens::AccessToken;
+
+use super::client::Client;
+use super::extract::{refresh_cookie, session_cookie};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// Where a hybrid-mode client wants its refresh token.
@@ -56,9 +58,11 @@ pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
     Json(body): Json<LoginBody>,
-) -> Result<Response, AuthError> {
-    let logged_in =
-        check_and_start(&state, &body.email, body.password, client, state.now()).await?;
+) -> Result<Response, WebError> {
+    let auth = state.auth();
+    let logged_in = auth
+        .login(&body.email, body.password, client, auth.now())
+        .await?;
     let user = json!({ "id": logged_in.user.id, "email": logged_in.user.email.as_str() });
     Ok(match logged_in.credential {
         Credential::Cookie { token, csrf_token } => (

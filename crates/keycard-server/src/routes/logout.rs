@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::extract::{Authenticated, Client, expired_cookie, require_csrf};
-use crate::auth::logout;
+use super::client::Client;
+use super::extract::{Authenticated, expired_cookie, require_csrf};
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -19,14 +19,9 @@ pub async fn logout(
     Authenticated(who): Authenticated,
 ) -> Result<Response, WebError> {
     require_csrf(&state, &headers, &who)?;
-    logout::logout(
-        &state,
-        who.user_id(),
-        who.session_id(),
-        &client,
-        state.now(),
-    )
-    .await?;
+    let auth = state.auth();
+    auth.logout(who.user_id(), who.session_id(), &client, auth.now())
+        .await?;
     Ok(logged_out(&state))
 }
 
@@ -38,14 +33,9 @@ pub async fn logout_all(
     Authenticated(who): Authenticated,
 ) -> Result<Response, WebError> {
     require_csrf(&state, &headers, &who)?;
-    logout::logout_all(
-        &state,
-        who.user_id(),
-        who.session_id(),
-        &client,
-        state.now(),
-    )
-    .await?;
+    let auth = state.auth();
+    auth.logout_all(who.user_id(), who.session_id(), &client, auth.now())
+        .await?;
     Ok(logged_out(&state))
 }
 
@@ -55,7 +45,7 @@ pub(crate) fn logged_out(state: &AppState) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
     headers.insert("clear-site-data", HeaderValue::from_static("\"cookies\""));
-    if let Some(expired) = expired_cookie(state.settings().mode) {
+    if let Some(expired) = expired_cookie(state.auth().settings().mode) {
         headers.insert(header::SET_COOKIE, expired);
     }
     response

@@ -5,7 +5,6 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::extract::Authenticated;
-use crate::auth::current;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -15,7 +14,8 @@ pub async fn me(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
 ) -> Result<Json<Value>, WebError> {
-    let me = current::me(&state, who, state.now()).await?;
+    let auth = state.auth();
+    let me = auth.me(who, auth.now()).await?;
     Ok(Json(json!({
         "user": { "id": me.user.id, "email": me.user.email.as_str() },
         "session": {
@@ -23,6 +23,6 @@ pub async fn me(
             "created_at": me.session.created_at.as_secs(),
             "expires_at": me.session.expires_at().as_secs(),
         },
-        "mode": state.settings().mode.name(),
+        "mode": auth.settings().mode.name(),
     })))
 }

@@ -1,9 +1,10 @@
-//! The HTTP routes, one file per concern. Handlers extract, call one domain or store
-//! method with `now` from the state's clock, and map the error through
+//! The HTTP routes, one file per concern. Handlers extract, call one method of the auth
+//! service with `now` from its clock, and map the error through
 //! [`WebError`](crate::error::WebError).
 
 pub mod admin;
 pub mod auth_check;
+pub mod client;
 pub mod extract;
 pub mod health;
 pub mod login;

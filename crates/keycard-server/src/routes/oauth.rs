@@ -6,18 +6,29 @@
 //!   `{"active": true, token_type, sub, sid, exp, iat, iss, aud?, jti?}`;
 //! - revoke: 200 with an empty body, also for an unknown or invalid token (RFC 7009
 //!   section 2.2);
-//! - a missing or wrong client (or none configured): 401 `invalid-client` with
-//!   `WWW-Authenticate: Basic`; a body without `token`: 400.
+//! - a missing or wrong client, one without the route's permission (`introspect` or
+//!   `revoke`), or none configured: 401 `invalid-client` with `WWW-Authenticate: Basic`;
+//!   a body without `token`: 400.
+//!
+//! Client credentials come as HTTP Basic (read by the `headers` crate), the id and the
+//! secret each form-urlencoded first (RFC 6749 section 2.3.1).
+
+use std::marker::PhantomData;
 
 use axum::Json;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use headers::authorization::Basic;
+use headers::{Authorization, HeaderMapExt as _};
+use keycard_auth::AuthError;
+use keycard_auth::oauth::{AuthenticatedClient, Introspection};
+use keycard_auth::settings::Permission;
+use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::extract::{Client, header_str};
-use crate::auth::oauth::{self, Introspection};
+use super::client::Client;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -26,22 +37,58 @@ pub const INTROSPECT_PATH: &str = "/v1/introspect";
 /// The revocation path.
 pub const REVOKE_PATH: &str = "/v1/revoke";
 
-/// A request from an authenticated client: its id. Checked before the body is read.
-#[derive(Debug)]
-pub struct OAuthClient(pub String);
+/// What a route needs its client to be allowed.
+pub trait Needs: Send + Sync {
+    /// The permission.
+    const PERMISSION: Permission;
+}
 
-impl FromRequestParts<AppState> for OAuthClient {
+/// Introspection.
+#[derive(Debug)]
+pub struct Introspecting;
+
+impl Needs for Introspecting {
+    const PERMISSION: Permission = Permission::Introspect;
+}
+
+/// Revocation.
+#[derive(Debug)]
+pub struct Revoking;
+
+impl Needs for Revoking {
+    const PERMISSION: Permission = Permission::Revoke;
+}
+
+/// A request from a client that authenticated and holds `P`'s permission. Checked before
+/// the body is read.
+#[derive(Debug)]
+pub struct OAuthClient<P>(pub AuthenticatedClient, PhantomData<P>);
+
+impl<P: Needs> FromRequestParts<AppState> for OAuthClient<P> {
     type Rejection = WebError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let authorization = header_str(&parts.headers, header::AUTHORIZATION.as_str());
-        oauth::authenticate_client(state.settings(), authorization)
-            .map(Self)
-            .ok_or(WebError::InvalidClient)
+        let (id, secret) = basic_credentials(&parts.headers).ok_or(AuthError::InvalidClient)?;
+        let client = state
+            .auth()
+            .authenticate_client(&id, &secret, P::PERMISSION)?;
+        Ok(Self(client, PhantomData))
     }
+}
+
+/// The id and secret of `Authorization: Basic`, each percent-decoded; `None` if the
+/// header is missing, repeated or malformed.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, Zeroizing<String>)> {
+    if headers.get_all(header::AUTHORIZATION).iter().count() != 1 {
+        return None;
+    }
+    let Authorization(basic) = headers.typed_get::<Authorization<Basic>>()?;
+    let id = percent_decode_str(basic.username()).decode_utf8().ok()?;
+    let secret = percent_decode_str(basic.password()).decode_utf8().ok()?;
+    Some((id.into_owned(), Zeroizing::new(secret.into_owned())))
 }
 
 /// The form of both routes. `Debug` leaves the token out.
@@ -70,23 +117,56 @@ impl TokenForm {
 
 /// `POST /v1/introspect`.
 pub async fn introspect(
-    OAuthClient(client_id): OAuthClient,
+    OAuthClient(client, _): OAuthClient<Introspecting>,
     State(state): State<AppState>,
     Form(form): Form<TokenForm>,
 ) -> Result<Json<Introspection>, WebError> {
-    let answer = oauth::introspect(&state, form.token()?, state.now()).await?;
-    tracing::debug!(client = %client_id, active = answer.active, "token introspected");
+    let auth = state.auth();
+    let answer = auth.introspect(&client, form.token()?, auth.now()).await?;
+    tracing::debug!(client = %client.id, active = answer.active, "token introspected");
     Ok(Json(answer))
 }
 
 /// `POST /v1/revoke`.
 pub async fn revoke(
-    OAuthClient(client_id): OAuthClient,
+    OAuthClient(oauth_client, _): OAuthClient<Revoking>,
     State(state): State<AppState>,
     Client(client): Client,
     Form(form): Form<TokenForm>,
 ) -> Result<StatusCode, WebError> {
-    let revoked = oauth::revoke(&state, form.token()?, &client, state.now()).await?;
-    tracing::debug!(client = %client_id, revoked, "token revocation requested");
+    let auth = state.auth();
+    let revoked = auth
+        .revoke_token(&oauth_client, form.token()?, &client, auth.now())
+        .await?;
+    tracing::debug!(client = %oauth_client.id, revoked, "token revocation requested");
     Ok(StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn with(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn basic_credentials_are_read_and_percent_decoded() {
+        // "o%25th:s3cret" and "api:s:3" in standard base64.
+        let (id, secret) = basic_credentials(&with("Basic byUyNXRoOnMzY3JldA==")).unwrap();
+        assert_eq!((id.as_str(), secret.as_str()), ("o%th", "s3cret"));
+        let (id, secret) = basic_credentials(&with("basic YXBpOnM6Mw==")).unwrap();
+        assert_eq!((id.as_str(), secret.as_str()), ("api", "s:3"));
+        for bad in ["Bearer YXBpOnM6Mw==", "Basic !!!", "Basic YXBp", "Basic"] {
+            assert!(basic_credentials(&with(bad)).is_none(), "{bad}");
+        }
+        assert!(basic_credentials(&HeaderMap::new()).is_none());
+        let mut twice = with("Basic YXBpOnM6Mw==");
+        twice.append(header::AUTHORIZATION, HeaderValue::from_static("Basic YXBpOnM6Mw=="));
+        assert!(basic_credentials(&twice).is_none());
+    }
 }

@@ -7,12 +7,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::extract::{Authenticated, Client, require_csrf};
-use crate::auth::password;
+use super::client::Client;
+use super::extract::{Authenticated, require_csrf};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// The request body. `Debug` shows neither password.
@@ -35,18 +35,16 @@ pub async fn change(
     headers: HeaderMap,
     Authenticated(who): Authenticated,
     Json(body): Json<PasswordBody>,
-) -> Result<StatusCode, Response> {
-    require_csrf(&state, &headers, &who).map_err(IntoResponse::into_response)?;
-    password::change(
-        &state,
+) -> Result<StatusCode, WebError> {
+    require_csrf(&state, &headers, &who)?;
+    let auth = state.auth();
+    auth.change_password(
         &who,
         body.current_password,
         body.new_password,
         &client,
-        state.now(),
+        auth.now(),
     )
-    .await
-    // Through `AuthError`'s own answer: a throttled attempt is 429 with `Retry-After`.
-    .map_err(IntoResponse::into_response)?;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,9 +10,9 @@ use keycard_core::SessionId;
 use keycard_core::session::Session;
 use serde_json::{Value, json};
 
-use super::extract::{Authenticated, Client, require_csrf};
+use super::client::Client;
+use super::extract::{Authenticated, require_csrf};
 use super::logout::logged_out;
-use crate::auth::sessions;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -36,7 +36,8 @@ pub async fn list(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
 ) -> Result<Json<Value>, WebError> {
-    let listed = sessions::list(&state, &who, state.now()).await?;
+    let auth = state.auth();
+    let listed = auth.list_sessions(&who, auth.now()).await?;
     let rows: Vec<Value> = listed
         .iter()
         .map(|row| session_json(&row.session, row.current))
@@ -56,9 +57,9 @@ pub async fn revoke(
 ) -> Result<Response, WebError> {
     require_csrf(&state, &headers, &who)?;
     let id = SessionId::new(id);
-    if !sessions::revoke(&state, &who, &id, &client, state.now()).await? {
-        return Err(WebError::NotFound);
-    }
+    let auth = state.auth();
+    auth.end_own_session(&who, &id, &client, auth.now())
+        .await?;
     Ok(if id == *who.session_id() {
         logged_out(&state)
     } else {

@@ -9,11 +9,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::extract::{Client, REFRESH_COOKIE, cookie, require_same_origin};
+use keycard_auth::AuthError;
+
+use super::client::Client;
+use super::extract::{REFRESH_COOKIE, cookie, require_same_origin};
 use super::login::{Transport, access_response};
-use crate::auth::AuthError;
-use crate::auth::refresh::refresh as rotate;
-use crate::config::Mode;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -39,12 +39,9 @@ pub async fn refresh(
     headers: HeaderMap,
     body: Option<Json<RefreshBody>>,
 ) -> Result<Response, WebError> {
-    if state.settings().mode != Mode::Hybrid {
-        return Err(WebError::NotFound);
-    }
     let from_body = body.and_then(|Json(body)| body.refresh_token);
-    let (presented, transport) = match &from_body {
-        Some(token) => (token.as_str(), Transport::Body),
+    let (presented, transport) = match from_body {
+        Some(token) => (token, Transport::Body),
         None => {
             require_same_origin(&state, &headers)?;
             let token =
@@ -52,7 +49,8 @@ pub async fn refresh(
             (token, Transport::Cookie)
         }
     };
-    let refreshed = rotate(&state, presented, &client, state.now()).await?;
+    let auth = state.auth();
+    let refreshed = auth.refresh(&presented, &client, auth.now()).await?;
     Ok(access_response(
         &refreshed.access,
         Some(&refreshed.refresh),

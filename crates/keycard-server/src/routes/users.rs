@@ -8,8 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::extract::Client;
-use crate::auth::register::register;
+use super::client::Client;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -34,7 +33,10 @@ pub async fn create(
     Client(client): Client,
     Json(body): Json<NewUser>,
 ) -> Result<(StatusCode, Json<Value>), WebError> {
-    let user = register(&state, &body.email, body.password, &client, state.now()).await?;
+    let auth = state.auth();
+    let user = auth
+        .register(&body.email, body.password, &client, auth.now())
+        .await?;
     let created = json!({ "id": user.id, "email": user.email.as_str() });
     Ok((StatusCode::CREATED, Json(created)))
 }

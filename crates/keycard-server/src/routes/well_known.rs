@@ -16,25 +16,11 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// The configuration document's path.
 pub const CONFIGURATION_PATH: &str = "/.well-known/keycard-configuration";
 
-/// The longest a verifier may cache the JWKS: one hour.
-pub const MAX_JWKS_AGE_SECS: u64 = 3600;
-
 /// How long a verifier may cache the JWKS, in seconds: the access token lifetime, at most
-/// one hour.
-///
-/// The rule rests on the rotation schedule. A key is published as `next` before it signs,
-/// and rotation promotes a next key only once it has been published for at least this
-/// long, so a verifier whose cached copy is at most this old already holds every key that
-/// can be signing. Retired keys stay published until the last token they signed has
-/// expired (at least one access token lifetime), so a copy this old never lacks a key a
-/// live token needs either. Capping at an hour bounds how long a withdrawn key (say, after
-/// a compromise) lives in caches; a verifier that meets an unknown `kid` should refetch at
-/// once anyway, rate-limited.
+/// one hour; the rule and why it is safe are at
+/// [`AuthSettings::jwks_max_age_secs`](keycard_auth::AuthSettings::jwks_max_age_secs).
 pub fn jwks_max_age(settings: &Settings) -> u64 {
-    settings
-        .access_token_lifetime
-        .get()
-        .clamp(1, MAX_JWKS_AGE_SECS)
+    settings.auth.jwks_max_age_secs()
 }
 
 fn cache_public(settings: &Settings) -> (header::HeaderName, HeaderValue) {
@@ -47,7 +33,7 @@ fn cache_public(settings: &Settings) -> (header::HeaderName, HeaderValue) {
 /// `GET /.well-known/jwks.json`: the public half of every asymmetric key, active, next and
 /// retired. Private members and HMAC secrets are never published.
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let jwks = state.keys().public_jwks();
+    let jwks = state.auth().keys().public_jwks();
     ([cache_public(state.settings())], Json(jwks)).into_response()
 }
 
@@ -55,21 +41,22 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 /// the endpoints this server has.
 pub async fn configuration(State(state): State<AppState>) -> Response {
     let settings = state.settings();
+    let auth = &settings.auth;
     let mut algorithms: Vec<&'static str> = Vec::new();
-    for (_, key) in state.keys().iter() {
+    for (_, key) in state.auth().keys().iter() {
         let name = key.alg().name();
         if !algorithms.contains(&name) {
             algorithms.push(name);
         }
     }
     let document = json!({
-        "issuer": settings.issuer,
+        "issuer": auth.issuer,
         "jwks_uri": settings.url(JWKS_PATH),
-        "audience": settings.audience,
-        "mode": settings.mode.name(),
-        "revocation": settings.revocation.name(),
+        "audience": auth.audience,
+        "mode": auth.mode.name(),
+        "revocation": auth.tokens.revocation.name(),
         "signing_alg_values_supported": algorithms,
-        "access_token_lifetime": settings.access_token_lifetime.get(),
+        "access_token_lifetime": auth.tokens.access_token_lifetime.get(),
         "endpoints": endpoints(settings),
     });
     ([cache_public(settings)], Json(document)).into_response()
@@ -94,7 +81,7 @@ fn endpoints(settings: &Settings) -> Value {
         "revoke": settings.url(super::oauth::REVOKE_PATH),
     });
     // Refresh tokens exist in hybrid mode only.
-    if settings.mode == crate::config::Mode::Hybrid {
+    if settings.auth.mode == crate::config::Mode::Hybrid {
         endpoints["token_refresh"] = Value::from(settings.url(super::token::REFRESH));
     }
     endpoints

@@ -8,7 +8,10 @@
 //! - anything older is reuse, presumed theft: the store has revoked the family; here its
 //!   session id also goes into the revocation set, so the access tokens minted from it stop
 //!   at once, and the answer is 401;
-//! - a dead family or an unknown token is 401.
+//! - a dead family or an unknown token is 401;
+//! - a family whose user is gone or disabled, or that was created before the user's
+//!   `not_before` (a logout everywhere or a disable that raced its login), is ended and
+//!   refused: a refresh token never outlives its account.
 
 use keycard_core::UnixTime;
 use keycard_core::audit::AuditKind;
@@ -17,10 +20,9 @@ use keycard_core::revocation::Revoked;
 use keycard_core::session::{ClientMeta, Session, open_successor, seal_successor};
 use keycard_core::store::Rotation;
 
-use super::logout::revoke;
-use super::tokens::{self, AccessToken};
-use super::{AuthError, audit};
-use crate::state::AppState;
+use crate::error::AuthError;
+use crate::service::Auth;
+use crate::tokens::AccessToken;
 
 /// A successful refresh.
 #[derive(Debug)]
@@ -33,9 +35,10 @@ pub struct Refreshed {
     pub refresh: OpaqueToken,
 }
 
+impl Auth {
 /// Presents a refresh token.
 pub async fn refresh(
-    state: &AppState,
+    &self,
     presented: &str,
     client: &ClientMeta,
     now: UnixTime,
@@ -44,7 +47,7 @@ pub async fn refresh(
         .map_err(|_| AuthError::InvalidToken("malformed"))?;
     let successor = OpaqueToken::generate(OpaqueKind::Refresh)?;
     let sealed = seal_successor(&presented, &successor)?;
-    let rotation = state
+    let rotation = self
         .stores()
         .sessions
         .rotate_refresh(
@@ -52,26 +55,26 @@ pub async fn refresh(
             &successor.digest(),
             &sealed,
             now,
-            state.settings().refresh_grace.as_i64(),
+            self.settings().sessions.refresh_grace.as_i64(),
         )
         .await?;
-    let (session, refresh) = match rotation {
-        Rotation::Rotated(session) => (session, successor),
+    let (session, refresh, kind) = match rotation {
+        Rotation::Rotated(session) => (session, successor, AuditKind::Refresh),
         Rotation::Replayed {
             session,
             sealed_successor,
         } => {
             let again = open_successor(&presented, &sealed_successor)
                 .ok_or(AuthError::InvalidToken("unsealable_successor"))?;
-            (session, again)
+            self.events().replayed();
+            (session, again, AuditKind::RefreshReplayed)
         }
         Rotation::ReuseDetected(session) => {
-            revoke(state, Revoked::Session(session.id.clone()), now).await?;
-            state.metrics().reuse_detected();
-            state.metrics().revoked(1);
+            self.revoke(Revoked::Session(session.id.clone()), now).await?;
+            self.events().reuse_detected();
+            self.events().revoked(1);
             tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: family revoked");
-            audit(
-                state,
+            self.audit(
                 AuditKind::ReuseDetected,
                 Some(&session.user_id),
                 Some(&session.id),
@@ -84,11 +87,13 @@ pub async fn refresh(
         Rotation::Dead(_) => return Err(AuthError::InvalidToken("revoked")),
         Rotation::Unknown => return Err(AuthError::InvalidToken("unknown_refresh_token")),
     };
-    let access = tokens::mint(state, &session.user_id, &session.id, now)?;
-    state.metrics().refresh();
-    audit(
-        state,
-        AuditKind::Refresh,
+    self.refuse_if_account_ended(&session, now).await?;
+    let access = self.mint(&session.user_id, &session.id, now)?;
+    if kind == AuditKind::Refresh {
+        self.events().refreshed();
+    }
+    self.audit(
+        kind,
         Some(&session.user_id),
         Some(&session.id),
         client,
@@ -100,4 +105,20 @@ pub async fn refresh(
         access,
         refresh,
     })
+}
+
+/// Ends the family and refuses if its account is gone or disabled, or the family was
+/// created before the account's `not_before`.
+async fn refuse_if_account_ended(&self, session: &Session, now: UnixTime) -> Result<(), AuthError> {
+    let user = self.stores().users.load_user(&session.user_id).await?;
+    let rule = match user {
+        None => "unknown_user",
+        Some(user) if user.disabled => "user_disabled",
+        Some(user) if session.created_at < user.not_before => "revoked",
+        Some(_) => return Ok(()),
+    };
+    self.end_session(&session.id, now).await?;
+    tracing::info!(session = %session.id, user = %session.user_id, rule, "refresh refused: the account's sessions had ended; family ended");
+    Err(AuthError::InvalidToken(rule))
+}
 }

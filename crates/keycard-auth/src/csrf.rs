@@ -23,7 +23,8 @@ use aws_lc_rs::{constant_time, digest};
 use keycard_core::jose::base64url;
 use keycard_core::opaque::OpaqueToken;
 
-use super::AuthError;
+use crate::error::AuthError;
+use crate::service::Auth;
 
 const CONTEXT: &[u8] = b"keycard csrf v1\0";
 
@@ -35,12 +36,17 @@ pub fn csrf_token(session_token: &OpaqueToken) -> String {
     base64url::encode(context.finish().as_ref())
 }
 
-/// The origin (`scheme://host[:port]`) of a URL such as the issuer.
-pub fn origin_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |at| at + 3);
-    match url[after_scheme..].find('/') {
-        Some(slash) => &url[..after_scheme + slash],
-        None => url,
+/// Whether `origin` (an `Origin` header) is the origin of `url` (the issuer), compared as
+/// RFC 6454 origins: scheme and host case-insensitively, default ports made explicit, so
+/// `https://Auth.Example:443` is `https://auth.example`. `null` and anything that is not
+/// an absolute URL match nothing.
+pub fn same_origin(url: &str, origin: &str) -> bool {
+    match (url::Url::parse(url), url::Url::parse(origin)) {
+        (Ok(url), Ok(origin)) => {
+            let ours = url.origin();
+            ours.is_tuple() && ours == origin.origin()
+        }
+        _ => false,
     }
 }
 
@@ -51,7 +57,7 @@ pub fn check_origin(
     sec_fetch_site: Option<&str>,
 ) -> Result<(), AuthError> {
     let same = match (origin, sec_fetch_site) {
-        (Some(origin), _) => origin.eq_ignore_ascii_case(origin_of(allowed_origin)),
+        (Some(origin), _) => same_origin(allowed_origin, origin),
         (None, Some(site)) => site == "same-origin",
         (None, None) => false,
     };
@@ -86,6 +92,35 @@ pub fn check(
     }
 }
 
+impl Auth {
+    /// The CSRF check of an unsafe request authenticated by a session cookie: the origin,
+    /// then the session-bound token.
+    pub fn check_csrf(
+        &self,
+        session_token: &OpaqueToken,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+        presented_token: Option<&str>,
+    ) -> Result<(), AuthError> {
+        check(
+            &self.settings().issuer,
+            origin,
+            sec_fetch_site,
+            presented_token,
+            session_token,
+        )
+    }
+
+    /// The origin check alone (the refresh cookie).
+    pub fn check_same_origin(
+        &self,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+    ) -> Result<(), AuthError> {
+        check_origin(&self.settings().issuer, origin, sec_fetch_site)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,10 +136,20 @@ mod tests {
         assert!(check_origin(ISSUER, None, Some("same-origin")).is_ok());
         assert!(check_origin(ISSUER, None, Some("cross-site")).is_err());
         assert!(check_origin(ISSUER, None, None).is_err());
-        assert_eq!(
-            origin_of("http://127.0.0.1:8080/base"),
-            "http://127.0.0.1:8080"
-        );
+        assert!(same_origin("http://127.0.0.1:8080/base", "http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn origins_compare_with_default_ports_and_case_normalised() {
+        assert!(same_origin("https://h:443", "https://h"));
+        assert!(same_origin("https://h", "https://h:443"));
+        assert!(same_origin("https://Auth.Example.COM/x", "https://auth.example.com"));
+        assert!(same_origin("http://h:80", "http://h"));
+        assert!(!same_origin("https://h", "http://h"));
+        assert!(!same_origin("https://h", "https://h:8443"));
+        assert!(!same_origin("https://h", "https://h.evil"));
+        assert!(!same_origin("https://h", "null"));
+        assert!(!same_origin("https://h", ""));
     }
 
     #[test]

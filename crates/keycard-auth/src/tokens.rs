@@ -9,9 +9,9 @@ use keycard_core::jwt::{self, Validation};
 use keycard_core::{SessionId, TokenError, UnixTime, UserId};
 use serde::Serialize;
 
-use super::AuthError;
-use crate::config::Revocation;
-use crate::state::AppState;
+use crate::error::AuthError;
+use crate::service::Auth;
+use crate::settings::Revocation;
 
 /// The media type in the header of every access token.
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -43,15 +43,16 @@ struct AccessClaims<'a> {
     sid: &'a str,
 }
 
+impl Auth {
 /// Mints an access token for `user` in session `sid`, signed with the active key.
-pub fn mint(
-    state: &AppState,
+pub(crate) fn mint(
+    &self,
     user: &UserId,
     sid: &SessionId,
     now: UnixTime,
 ) -> Result<AccessToken, AuthError> {
-    let settings = state.settings();
-    let lifetime = settings.access_token_lifetime;
+    let settings = self.settings();
+    let lifetime = settings.tokens.access_token_lifetime;
     let claims = AccessClaims {
         iss: &settings.issuer,
         sub: user.as_str(),
@@ -62,15 +63,16 @@ pub fn mint(
         jti: SessionId::generate()?.as_str().to_owned(),
         sid: sid.as_str(),
     };
-    let keys = state.keys();
+    let keys = self.keys();
     let key = keys
         .active()
-        .ok_or_else(|| AuthError::Internal("no active signing key".into()))?;
+        .ok_or_else(|| AuthError::internal("no active signing key"))?;
     let token = jwt::sign(key, Some(ACCESS_TOKEN_TYP), &claims)?;
     Ok(AccessToken {
         token,
         expires_in: lifetime.get(),
     })
+}
 }
 
 /// Who a verified access token speaks for.
@@ -86,16 +88,17 @@ pub struct Bearer {
     pub expires_at: UnixTime,
 }
 
+impl Auth {
 /// Verifies a bearer token: size cap, signature, `typ`, `iss`, `aud`, `exp` with the
 /// configured leeway, `sub` and `sid` present; then the revocation set, unless revocation
 /// is off. The error's rule says which check failed.
-pub fn verify_bearer(state: &AppState, token: &str, now: UnixTime) -> Result<Bearer, AuthError> {
-    let settings = state.settings();
+pub fn verify_bearer(&self, token: &str, now: UnixTime) -> Result<Bearer, AuthError> {
+    let settings = self.settings();
     let validation = Validation::access_token(&settings.issuer, &settings.audience)
-        .with_leeway_secs(settings.leeway.as_i64())
-        .with_max_token_bytes(settings.max_token_bytes);
+        .with_leeway_secs(settings.tokens.leeway.as_i64())
+        .with_max_token_bytes(settings.tokens.max_token_bytes);
     let verified = validation
-        .verify(&state.keys(), token, now)
+        .verify(&self.keys(), token, now)
         .map_err(|error| AuthError::InvalidToken(error.rule()))?;
     let claims = &verified.claims;
     let missing = |claim| AuthError::InvalidToken(TokenError::MissingClaim(claim).rule());
@@ -103,8 +106,8 @@ pub fn verify_bearer(state: &AppState, token: &str, now: UnixTime) -> Result<Bea
     let sid = claims.sid().ok_or_else(|| missing("sid"))?;
     let iat = claims.iat().ok_or_else(|| missing("iat"))?;
     let exp = claims.exp().ok_or_else(|| missing("exp"))?;
-    if settings.revocation == Revocation::On {
-        state
+    if settings.tokens.revocation == Revocation::On {
+        self
             .revocations()
             .check(Some(sid), Some(sub), Some(iat))
             .map_err(|error| AuthError::InvalidToken(error.rule()))?;
@@ -115,4 +118,5 @@ pub fn verify_bearer(state: &AppState, token: &str, now: UnixTime) -> Result<Bea
         issued_at: iat,
         expires_at: exp,
     })
+}
 }

@@ -10,10 +10,9 @@ use keycard_core::audit::AuditKind;
 use keycard_core::session::{ClientMeta, Session};
 use keycard_core::{SessionId, UnixTime};
 
-use super::current::Current;
-use super::logout::end_session;
-use super::{AuthError, audit};
-use crate::state::AppState;
+use crate::current::Current;
+use crate::error::AuthError;
+use crate::service::Auth;
 
 /// One row of the caller's session list.
 #[derive(Debug)]
@@ -24,13 +23,14 @@ pub struct Listed {
     pub current: bool,
 }
 
+impl Auth {
 /// The caller's live sessions, oldest first, the one of the request marked `current`.
-pub async fn list(
-    state: &AppState,
+pub async fn list_sessions(
+    &self,
     caller: &Current,
     now: UnixTime,
 ) -> Result<Vec<Listed>, AuthError> {
-    let sessions = state
+    let sessions = self
         .stores()
         .sessions
         .list_user_sessions(caller.user_id(), now)
@@ -44,27 +44,26 @@ pub async fn list(
         .collect())
 }
 
-/// Ends the caller's session `id` and audits `session_revoked`. `Ok(false)` when no live
+/// Ends the caller's session `id` and audits `session_revoked`. `NotFound` when no live
 /// session of the caller has that id (another user's included): nothing is done.
-pub async fn revoke(
-    state: &AppState,
+pub async fn end_own_session(
+    &self,
     caller: &Current,
     id: &SessionId,
     client: &ClientMeta,
     now: UnixTime,
-) -> Result<bool, AuthError> {
-    let owned = state
+) -> Result<(), AuthError> {
+    let owned = self
         .stores()
         .sessions
         .load_session(id, now)
         .await?
         .is_some_and(|session| session.user_id == *caller.user_id());
     if !owned {
-        return Ok(false);
+        return Err(AuthError::NotFound);
     }
-    end_session(state, id, now).await?;
-    audit(
-        state,
+    self.end_session(id, now).await?;
+    self.audit(
         AuditKind::SessionRevoked,
         Some(caller.user_id()),
         Some(id),
@@ -72,5 +71,6 @@ pub async fn revoke(
         now,
     )
     .await;
-    Ok(true)
+    Ok(())
+}
 }

@@ -1,5 +1,6 @@
-//! Where a request came from: its `User-Agent`, its IP (from the connection, never from a
-//! forwarded header, which any client can write) and a readable label for session lists.
+//! Where a request came from: its `User-Agent`, its IP (which the HTTP edge decides: the
+//! connection's peer, or a forwarded address only from a configured trusted proxy) and a
+//! readable label for session lists.
 
 use keycard_core::session::ClientMeta;
 

@@ -6,9 +6,9 @@ use keycard_core::session::{Session, SessionKind};
 use keycard_core::user::User;
 use keycard_core::{SessionId, UnixTime, UserId};
 
-use super::AuthError;
-use super::tokens::{self, Bearer};
-use crate::state::AppState;
+use crate::error::AuthError;
+use crate::service::Auth;
+use crate::tokens::Bearer;
 
 /// An authenticated request.
 #[derive(Debug)]
@@ -42,18 +42,19 @@ impl Current {
     }
 }
 
+impl Auth {
 /// A session cookie's value: the live cookie session it belongs to. Its use is recorded
 /// (at most once a minute), which moves the idle deadline. A value the server never issued
 /// finds nothing: a client-chosen id is never adopted.
-pub async fn by_cookie(
-    state: &AppState,
+pub async fn authenticate_cookie(
+    &self,
     value: Option<&str>,
     now: UnixTime,
 ) -> Result<Current, AuthError> {
     let value = value.ok_or(AuthError::InvalidToken("missing"))?;
     let token = OpaqueToken::parse(OpaqueKind::Session, value)
         .map_err(|_| AuthError::InvalidToken("malformed"))?;
-    let sessions = &state.stores().sessions;
+    let sessions = &self.stores().sessions;
     let session = sessions
         .load_session_by_token(&token.digest(), now)
         .await?
@@ -68,13 +69,14 @@ pub async fn by_cookie(
 }
 
 /// An `Authorization: Bearer` token: verified without any store (see [`tokens`]).
-pub fn by_bearer(
-    state: &AppState,
+pub fn authenticate_bearer(
+    &self,
     token: Option<&str>,
     now: UnixTime,
 ) -> Result<Current, AuthError> {
     let token = token.ok_or(AuthError::InvalidToken("missing"))?;
-    tokens::verify_bearer(state, token, now).map(Current::Bearer)
+    self.verify_bearer(token, now).map(Current::Bearer)
+}
 }
 
 /// What `GET /v1/me` shows: the user and their session.
@@ -86,10 +88,11 @@ pub struct Me {
     pub session: Session,
 }
 
+impl Auth {
 /// The user and session of an authenticated request, from the stores. A disabled user, or
 /// a session that has ended, does not authenticate.
-pub async fn me(state: &AppState, current: Current, now: UnixTime) -> Result<Me, AuthError> {
-    let stores = state.stores();
+pub async fn me(&self, current: Current, now: UnixTime) -> Result<Me, AuthError> {
+    let stores = self.stores();
     let user = stores
         .users
         .load_user(current.user_id())
@@ -105,4 +108,5 @@ pub async fn me(state: &AppState, current: Current, now: UnixTime) -> Result<Me,
             .ok_or(AuthError::InvalidToken("session_ended"))?,
     };
     Ok(Me { user, session })
+}
 }

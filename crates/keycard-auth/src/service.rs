@@ -1,0 +1,135 @@
+//! [`Auth`], the service: it owns what the flows need (stores, signing keys, clock,
+//! revocation set, limiter, hashing pool, counters, settings) and offers each flow as one
+//! method, implemented in the file named for it. Cheap to clone: every clone shares one
+//! inner state.
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use keycard_core::revocation::Revocation;
+use keycard_core::revocation_set::RevocationSet;
+use keycard_core::user::PasswordHasher;
+use keycard_core::{Clock, KeyError, KeySet, UnixTime};
+use keycard_store::open::Stores;
+
+use crate::events::AuthEvents;
+use crate::hashing::HashPool;
+use crate::limiter::Limiter;
+use crate::settings::AuthSettings;
+
+/// The auth service.
+#[derive(Clone)]
+pub struct Auth(Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) settings: AuthSettings,
+    pub(crate) stores: Stores,
+    pub(crate) keys: RwLock<KeySet>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hashing: HashPool,
+    pub(crate) revocations: RwLock<RevocationSet>,
+    pub(crate) limiter: Limiter,
+    pub(crate) events: AuthEvents,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("mode", &self.0.settings.mode)
+            .field("issuer", &self.0.settings.issuer)
+            .field("keys", &self.keys().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// A service over opened stores and loaded keys, with an empty revocation set (load
+    /// the live ones with [`Auth::apply_revocations`]) and an argon2id hasher at OWASP
+    /// parameters, one computation per core. Fails only if the random source does.
+    pub fn new(
+        settings: AuthSettings,
+        stores: Stores,
+        keys: KeySet,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, KeyError> {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Ok(Self(Arc::new(Inner {
+            hashing: HashPool::new(PasswordHasher::owasp()?, cores, settings.hashing),
+            limiter: Limiter::new(settings.limits),
+            settings,
+            stores,
+            keys: RwLock::new(keys),
+            clock,
+            revocations: RwLock::new(RevocationSet::new()),
+            events: AuthEvents::default(),
+        })))
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.0
+    }
+
+    /// The settings the service runs with.
+    pub fn settings(&self) -> &AuthSettings {
+        &self.0.settings
+    }
+
+    /// The stores, by role.
+    pub fn stores(&self) -> &Stores {
+        &self.0.stores
+    }
+
+    /// The current time, from the service's clock.
+    pub fn now(&self) -> UnixTime {
+        self.0.clock.now()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.0.clock
+    }
+
+    /// The signing keys, for the JWKS and verification. Hold the guard briefly: rotation
+    /// waits on it. A `KeySet` cannot be left half-changed by a panic (its changes are
+    /// single pushes and swaps), so a poisoned lock is still read.
+    pub fn keys(&self) -> RwLockReadGuard<'_, KeySet> {
+        self.0.keys.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn keys_mut(&self) -> RwLockWriteGuard<'_, KeySet> {
+        self.0.keys.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The revocations this instance enforces. A poisoned lock is still read: `apply`
+    /// and `prune` leave the maps whole.
+    pub fn revocations(&self) -> RwLockReadGuard<'_, RevocationSet> {
+        self.0
+            .revocations
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies revocations learnt elsewhere (the store's live set at start-up) to this
+    /// instance's set, dropping the ones whose tokens have all expired.
+    pub fn apply_revocations<'a>(&self, revocations: impl IntoIterator<Item = &'a Revocation>) {
+        let mut set = self
+            .0
+            .revocations
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        set.prune(self.now());
+        for revocation in revocations {
+            set.apply(revocation);
+        }
+    }
+
+    /// The counters, for the server's metrics registry.
+    pub fn events(&self) -> &AuthEvents {
+        &self.0.events
+    }
+
+    /// The brute-force limiter (for tests and diagnostics).
+    pub fn limiter(&self) -> &Limiter {
+        &self.0.limiter
+    }
+}
