@@ -2,9 +2,12 @@
 //!
 //! - this file: opening the database (pragmas, the two pools, migrations) and mapping
 //!   `sqlx` errors into [`StoreError`];
-//! - `sessions.rs`: sessions, refresh families and their atomic rotation;
+//! - `sessions.rs`: sessions and refresh families;
+//! - `rotation.rs`: the statements of the shared refresh-rotation loop
+//!   (`sql::rotation`);
 //! - `users.rs`: accounts;
-//! - `others.rs`: revocations, signing keys and the audit log.
+//! - `revocations.rs`, `keys.rs`, `audit.rs`: revocations, signing keys and the audit log,
+//!   one statement per operation.
 //!
 //! The file is in WAL mode with `synchronous = FULL`, so a write is on disk before it is
 //! acknowledged and a crash (even SIGKILL mid-write) loses nothing acknowledged. SQLite
@@ -14,7 +17,10 @@
 //! busy timeout covers another process holding it). Reads use their own small pool and,
 //! thanks to WAL, never wait for the writer.
 
-mod others;
+mod audit;
+mod keys;
+mod revocations;
+mod rotation;
 mod sessions;
 mod users;
 
