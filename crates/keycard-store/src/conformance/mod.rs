@@ -92,6 +92,8 @@ macro_rules! sql_store_conformance {
                 create_and_load_by_id_and_email,
                 email_is_unique_across_case_and_unicode_forms,
                 password_disable_and_not_before,
+                password_hash_swaps_only_from_the_expected_hash,
+                password_hash_race_has_exactly_one_winner,
             ]
         );
         $crate::conformance_tests!(
