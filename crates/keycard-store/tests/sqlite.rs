@@ -5,7 +5,6 @@
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use keycard_core::UnixTime;
@@ -24,28 +23,10 @@ async fn fresh() -> Arc<SqliteStore> {
 keycard_store::session_store_conformance!(async { fresh().await });
 keycard_store::sql_store_conformance!(async { fresh().await });
 
-/// A directory of this test's own, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("keycard-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[tokio::test]
 async fn data_survives_reopening_and_migrations_run_once() {
-    let scratch = Scratch::new("sqlite-reopen");
-    let path = scratch.0.join("nested-name.sqlite3");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("nested-name.sqlite3");
     let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
     let alice = User::new(
         Email::parse("alice@example.com").unwrap(),
@@ -72,9 +53,10 @@ async fn data_survives_reopening_and_migrations_run_once() {
 
 #[tokio::test]
 async fn a_file_that_is_not_a_database_is_refused() {
-    let scratch = Scratch::new("sqlite-garbage");
-    let path = scratch.0.join("garbage.sqlite3");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("garbage.sqlite3");
     std::fs::write(&path, vec![0x5a; 8192]).unwrap();
     let result = SqliteStore::open(&path).await;
     assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
 }
+

@@ -25,7 +25,6 @@ mod sessions;
 mod users;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use keycard_core::store::{StoreError, StoreResult};
@@ -35,6 +34,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
+use tempfile::TempDir;
 
 use crate::sql::{MAX_ATTEMPTS, conflict_name};
 
@@ -56,7 +56,7 @@ pub struct SqliteStore {
     path: PathBuf,
     /// For [`SqliteStore::temporary`]: the directory removed on drop (declared last, so
     /// the pools go first).
-    _scratch: Option<ScratchDir>,
+    _scratch: Option<TempDir>,
 }
 
 impl SqliteStore {
@@ -97,8 +97,13 @@ impl SqliteStore {
     /// removed with everything in it when the store is dropped: for tests. (Unlike
     /// `:memory:`, every pooled connection sees the same database.)
     pub async fn temporary() -> StoreResult<Self> {
-        let scratch = ScratchDir::create()?;
-        let mut store = Self::open(&scratch.0.join("keycard.sqlite3")).await?;
+        let scratch = tempfile::Builder::new()
+            .prefix("keycard-sqlite-")
+            .tempdir()
+            .map_err(|e| {
+                StoreError::Backend(format!("creating a temporary SQLite directory: {e}"))
+            })?;
+        let mut store = Self::open(&scratch.path().join("keycard.sqlite3")).await?;
         store._scratch = Some(scratch);
         Ok(store)
     }
@@ -147,37 +152,6 @@ fn is_busy(error: &sqlx::Error) -> bool {
     db.code()
         .and_then(|code| code.parse::<i32>().ok())
         .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
-}
-
-/// A directory of our own under the system's temporary directory, removed on drop.
-#[derive(Debug)]
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn create() -> StoreResult<Self> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        loop {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir =
-                std::env::temp_dir().join(format!("keycard-sqlite-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&dir) {
-                Ok(()) => return Ok(Self(dir)),
-                // Left by an earlier process with the same pid: take the next name.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    return Err(StoreError::Backend(format!(
-                        "creating a temporary SQLite directory: {e}"
-                    )));
-                }
-            }
-        }
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[cfg(test)]
