@@ -1,6 +1,7 @@
 //! The conformance suite against SQLite, each test in a fresh database file that is
 //! removed with its store; then what only a file can show: data outlives the process's
-//! handle on it, and a file that is not a database is refused cleanly.
+//! handle on it, a file that is not a database is refused cleanly, and the files are the
+//! owner's alone.
 
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -60,3 +61,55 @@ async fn a_file_that_is_not_a_database_is_refused() {
     assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
 }
 
+/// The database at `path` and those of its `-wal` and `-shm` companions that exist, each
+/// with its permission bits.
+#[cfg(unix)]
+fn modes(path: &std::path::Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    ["", "-wal", "-shm"]
+        .into_iter()
+        .filter_map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let metadata = std::fs::metadata(&name).ok()?;
+            Some((suffix.to_owned(), metadata.permissions().mode() & 0o7777))
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn database_files_are_created_owner_only() {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("keycard.sqlite3");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+    let alice = User::new(
+        Email::parse("alice@example.com").unwrap(),
+        hash,
+        UnixTime::from_secs(1),
+    )
+    .unwrap();
+    store.create_user(&alice).await.unwrap();
+    let found = modes(&path);
+    // The instrument first: WAL mode keeps both companions while the store is open.
+    let names: Vec<&str> = found.iter().map(|(suffix, _)| suffix.as_str()).collect();
+    assert_eq!(names, ["", "-wal", "-shm"], "{found:?}");
+    for (suffix, mode) in &found {
+        assert_eq!(*mode, 0o600, "keycard.sqlite3{suffix}: {mode:o}");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_existing_world_readable_database_is_closed_up() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("keycard.sqlite3");
+    drop(SqliteStore::open(&path).await.unwrap());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = SqliteStore::open(&path).await.unwrap();
+    for (suffix, mode) in modes(&path) {
+        assert_eq!(mode, 0o600, "keycard.sqlite3{suffix}: {mode:o}");
+    }
+}

@@ -6,6 +6,7 @@
 //! - `rotation.rs`: the statements of the shared refresh-rotation loop
 //!   (`sql::rotation`);
 //! - `users.rs`: accounts;
+//! - `files.rs`: keeping the database file and its companions owner-only;
 //! - `revocations.rs`, `keys.rs`, `audit.rs`: revocations, signing keys and the audit log,
 //!   one statement per operation.
 //!
@@ -18,6 +19,7 @@
 //! thanks to WAL, never wait for the writer.
 
 mod audit;
+mod files;
 mod keys;
 mod revocations;
 mod rotation;
@@ -62,7 +64,13 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path` and brings its schema up to
     /// date.
+    ///
+    /// The files are the owner's alone: a new database file is created mode 0600 whatever
+    /// the umask, SQLite gives its `-wal` and `-shm` companions the database file's mode,
+    /// and every open takes group and other permissions off all three (so a database made
+    /// world-readable elsewhere is closed up too).
     pub async fn open(path: &Path) -> StoreResult<Self> {
+        files::create_private(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -85,6 +93,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(store_error)?;
+        files::make_private(path)?;
         Ok(Self {
             writer,
             reader,
