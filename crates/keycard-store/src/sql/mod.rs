@@ -6,11 +6,13 @@
 //!   few statements each backend spells its own way; what to write once a family is loaded
 //!   is [`crate::rotation`]'s plan, and the rule itself stays in
 //!   [`RefreshState::decide`](keycard_core::session::RefreshState::decide).
+//! - [`audit`]: the audit-log query, one builder for both dialects.
 //! - [`conflict_name`]: the uniqueness rule a violated constraint stands for.
 //!
 //! The SQL text lives in each backend: the dialects differ in small ways (placeholders,
 //! locking, `MIN`/`LEAST`, collation) that matter, and a query reads best beside its binds.
 
+pub(crate) mod audit;
 pub(crate) mod rotation;
 pub(crate) mod rows;
 

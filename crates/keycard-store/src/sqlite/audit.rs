@@ -1,11 +1,13 @@
-//! SQLite audit log: append-only rows, numbered in append order, queried newest first.
+//! SQLite audit log: append-only rows, numbered in append order, queried newest first by
+//! the query both SQL backends build alike ([`audit_query`]).
 
 use async_trait::async_trait;
 use keycard_core::audit::{AuditEvent, AuditQuery};
 use keycard_core::store::{AuditStore, StoreResult};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::Sqlite;
 
 use super::{SqliteStore, store_error};
+use crate::sql::audit::audit_query;
 use crate::sql::rows::AuditRow;
 
 #[async_trait]
@@ -29,22 +31,7 @@ impl AuditStore for SqliteStore {
     }
 
     async fn query_audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT * FROM audit_events WHERE 1 = 1");
-        if let Some(user) = &query.user_id {
-            sql.push(" AND user_id = ").push_bind(user.as_str());
-        }
-        if let Some(session) = &query.session_id {
-            sql.push(" AND session_id = ").push_bind(session.as_str());
-        }
-        if let Some(since) = query.since {
-            sql.push(" AND at >= ").push_bind(since.as_secs());
-        }
-        if let Some(until) = query.until {
-            sql.push(" AND at < ").push_bind(until.as_secs());
-        }
-        // Newest first; among equal times, the later append first.
-        sql.push(" ORDER BY at DESC, id DESC LIMIT ")
-            .push_bind(i64::from(query.effective_limit()));
+        let mut sql = audit_query::<Sqlite>(query);
         sql.build_query_as::<AuditRow>()
             .fetch_all(&self.reader)
             .await
