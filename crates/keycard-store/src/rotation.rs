@@ -1,17 +1,6 @@
 //! `rotate_refresh` once the family is loaded inside the backend's atomic step: what to
-//! answer, and what to write. The memory and SQL backends share it; Redis mirrors it in Lua.
-//!
-//! Each SQL backend runs the same sequence, with its own locking (the memory backend holds
-//! its one lock throughout):
-//! 1. look the presented digest up: its session and generation (none: `Unknown`);
-//! 2. refuse a successor digest that already exists (`Conflict("session")`);
-//! 3. load the session row, locked against concurrent rotation;
-//! 4. [`plan`] it, applying
-//!    [`RefreshState::decide`](keycard_core::session::RefreshState::decide) exactly as
-//!    the memory backend does;
-//! 5. write the [`Step`] with a compare-and-swap on the generation it was planned from, and
-//!    commit; if the swap matched no row, another caller moved first: roll back and start
-//!    again from 1 (the loser then sees a replay).
+//! answer, and what to write. The memory backend applies it under its lock, the SQL backends
+//! inside their compare-and-swap loop (`sql::rotation`), and Redis mirrors it in Lua.
 
 use keycard_core::UnixTime;
 use keycard_core::session::{RevokeReason, RotationDecision, Session, SessionKind};

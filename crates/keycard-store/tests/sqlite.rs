@@ -1,11 +1,11 @@
 //! The conformance suite against SQLite, each test in a fresh database file that is
 //! removed with its store; then what only a file can show: data outlives the process's
-//! handle on it, and a file that is not a database is refused cleanly.
+//! handle on it, a file that is not a database is refused cleanly, and the files are the
+//! owner's alone.
 
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use keycard_core::UnixTime;
@@ -24,28 +24,10 @@ async fn fresh() -> Arc<SqliteStore> {
 keycard_store::session_store_conformance!(async { fresh().await });
 keycard_store::sql_store_conformance!(async { fresh().await });
 
-/// A directory of this test's own, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("keycard-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[tokio::test]
 async fn data_survives_reopening_and_migrations_run_once() {
-    let scratch = Scratch::new("sqlite-reopen");
-    let path = scratch.0.join("nested-name.sqlite3");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("nested-name.sqlite3");
     let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
     let alice = User::new(
         Email::parse("alice@example.com").unwrap(),
@@ -72,9 +54,62 @@ async fn data_survives_reopening_and_migrations_run_once() {
 
 #[tokio::test]
 async fn a_file_that_is_not_a_database_is_refused() {
-    let scratch = Scratch::new("sqlite-garbage");
-    let path = scratch.0.join("garbage.sqlite3");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("garbage.sqlite3");
     std::fs::write(&path, vec![0x5a; 8192]).unwrap();
     let result = SqliteStore::open(&path).await;
     assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
+}
+
+/// The database at `path` and those of its `-wal` and `-shm` companions that exist, each
+/// with its permission bits.
+#[cfg(unix)]
+fn modes(path: &std::path::Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    ["", "-wal", "-shm"]
+        .into_iter()
+        .filter_map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let metadata = std::fs::metadata(&name).ok()?;
+            Some((suffix.to_owned(), metadata.permissions().mode() & 0o7777))
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn database_files_are_created_owner_only() {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("keycard.sqlite3");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+    let alice = User::new(
+        Email::parse("alice@example.com").unwrap(),
+        hash,
+        UnixTime::from_secs(1),
+    )
+    .unwrap();
+    store.create_user(&alice).await.unwrap();
+    let found = modes(&path);
+    // The instrument first: WAL mode keeps both companions while the store is open.
+    let names: Vec<&str> = found.iter().map(|(suffix, _)| suffix.as_str()).collect();
+    assert_eq!(names, ["", "-wal", "-shm"], "{found:?}");
+    for (suffix, mode) in &found {
+        assert_eq!(*mode, 0o600, "keycard.sqlite3{suffix}: {mode:o}");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_existing_world_readable_database_is_closed_up() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("keycard.sqlite3");
+    drop(SqliteStore::open(&path).await.unwrap());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = SqliteStore::open(&path).await.unwrap();
+    for (suffix, mode) in modes(&path) {
+        assert_eq!(mode, 0o600, "keycard.sqlite3{suffix}: {mode:o}");
+    }
 }

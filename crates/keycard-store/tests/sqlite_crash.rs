@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -61,13 +61,6 @@ async fn write_until_killed(db: &Path) -> ! {
     unreachable!("writers never stop")
 }
 
-fn scratch_db() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("keycard-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("keycard.sqlite3")
-}
-
 /// Runs a child against `db`, kills it with SIGKILL after `acks_before_kill`
 /// acknowledgements, and returns the ids it acknowledged.
 fn run_and_kill(db: &Path, acks_before_kill: usize) -> Vec<SessionId> {
@@ -115,7 +108,11 @@ fn sigkill_mid_write_loses_no_acknowledged_session() {
     if let Some(db) = std::env::var_os(CHILD_DB) {
         runtime.block_on(write_until_killed(Path::new(&db)));
     }
-    let db = scratch_db();
+    let scratch = tempfile::Builder::new()
+        .prefix("keycard-crash-")
+        .tempdir()
+        .unwrap();
+    let db = scratch.path().join("keycard.sqlite3");
     let mut acknowledged = Vec::new();
     for round in 0..3 {
         acknowledged.extend(run_and_kill(&db, 150 + 100 * round));
@@ -149,5 +146,4 @@ fn sigkill_mid_write_loses_no_acknowledged_session() {
             );
         });
     }
-    let _ = std::fs::remove_dir_all(db.parent().unwrap());
 }

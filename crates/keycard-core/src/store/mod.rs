@@ -9,4 +9,6 @@ mod error;
 mod traits;
 
 pub use error::{StoreError, StoreResult};
-pub use traits::{AuditStore, KeyStore, RevocationStore, Rotation, SessionStore, UserStore};
+pub use traits::{
+    AuditStore, HashSwap, KeyStore, RevocationStore, Rotation, SessionStore, UserStore,
+};

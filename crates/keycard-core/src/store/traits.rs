@@ -22,13 +22,33 @@ pub trait UserStore: Send + Sync {
     async fn load_user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// Loads a user by normalised email.
     async fn load_user_by_email(&self, email: &Email) -> StoreResult<Option<User>>;
-    /// Replaces the password hash; `false` if there is no such user.
-    async fn set_password_hash(&self, id: &UserId, hash: &PasswordHash) -> StoreResult<bool>;
+    /// Replaces the password hash only if the stored one is still `expected` (compare-and-swap):
+    /// a rehash of an old password can never overwrite a password change made meanwhile.
+    /// Returns `Replaced`, `Changed` (the user exists but its hash is no longer `expected`), or `NoSuchUser`.
+    async fn replace_password_hash(
+        &self,
+        id: &UserId,
+        expected: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<HashSwap>;
     /// Disables or enables; `false` if there is no such user.
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool>;
     /// Moves `not_before` forward to `at` (never back); returns the value now in force, or
     /// `None` if there is no such user.
     async fn bump_not_before(&self, id: &UserId, at: UnixTime) -> StoreResult<Option<UnixTime>>;
+}
+
+/// The outcome of [`UserStore::replace_password_hash`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum HashSwap {
+    /// The stored hash was the expected one and is now the new one.
+    Replaced,
+    /// The user exists, but its stored hash is no longer the expected one (the password was
+    /// changed meanwhile): nothing was written.
+    Changed,
+    /// There is no such user.
+    NoSuchUser,
 }
 
 /// The outcome of presenting a refresh token.

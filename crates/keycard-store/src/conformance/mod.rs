@@ -26,8 +26,10 @@
 // Test code: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod audit;
 pub mod fixtures;
-pub mod others;
+pub mod keys;
+pub mod revocations;
 pub mod sessions;
 pub mod users;
 
@@ -62,7 +64,7 @@ macro_rules! session_store_conformance {
         );
         $crate::conformance_tests!(
             [$($skip)?] $make,
-            $crate::conformance::others,
+            $crate::conformance::revocations,
             [
                 revocations_live_until_forgotten,
                 revocation_with_same_key_replaces,
@@ -90,12 +92,19 @@ macro_rules! sql_store_conformance {
                 create_and_load_by_id_and_email,
                 email_is_unique_across_case_and_unicode_forms,
                 password_disable_and_not_before,
+                password_hash_swaps_only_from_the_expected_hash,
+                password_hash_race_has_exactly_one_winner,
             ]
         );
         $crate::conformance_tests!(
             [$($skip)?] $make,
-            $crate::conformance::others,
-            [keys_save_load_role_delete, audit_append_and_query,]
+            $crate::conformance::keys,
+            [keys_save_load_role_delete]
+        );
+        $crate::conformance_tests!(
+            [$($skip)?] $make,
+            $crate::conformance::audit,
+            [audit_append_and_query]
         );
     };
     ($make:expr) => {

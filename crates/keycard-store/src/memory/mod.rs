@@ -16,7 +16,7 @@ use keycard_core::key_record::KeyRecord;
 use keycard_core::revocation::Revocation;
 use keycard_core::session::Session;
 use keycard_core::store::{
-    AuditStore, KeyStore, RevocationStore, StoreError, StoreResult, UserStore,
+    AuditStore, HashSwap, KeyStore, RevocationStore, StoreError, StoreResult, UserStore,
 };
 use keycard_core::user::{Email, PasswordHash, User};
 use keycard_core::{SessionId, UnixTime, UserId};
@@ -78,13 +78,21 @@ impl UserStore for MemoryStore {
             .cloned())
     }
 
-    async fn set_password_hash(&self, id: &UserId, hash: &PasswordHash) -> StoreResult<bool> {
-        Ok(self
-            .state()?
-            .users
-            .get_mut(id)
-            .map(|u| u.password_hash = hash.clone())
-            .is_some())
+    async fn replace_password_hash(
+        &self,
+        id: &UserId,
+        expected: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<HashSwap> {
+        let mut state = self.state()?;
+        let Some(user) = state.users.get_mut(id) else {
+            return Ok(HashSwap::NoSuchUser);
+        };
+        if user.password_hash != *expected {
+            return Ok(HashSwap::Changed);
+        }
+        user.password_hash = new.clone();
+        Ok(HashSwap::Replaced)
     }
 
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool> {

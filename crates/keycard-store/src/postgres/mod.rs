@@ -3,14 +3,20 @@
 //!
 //! - this file: connecting (optionally inside a schema), migrations, and mapping `sqlx`
 //!   errors into [`StoreError`];
-//! - `sessions.rs`: sessions, refresh families and their atomic rotation;
+//! - `sessions.rs`: sessions and refresh families;
+//! - `rotation.rs`: the statements of the shared refresh-rotation loop
+//!   (`sql::rotation`);
 //! - `users.rs`: accounts;
-//! - `others.rs`: revocations, signing keys and the audit log.
+//! - `revocations.rs`, `keys.rs`, `audit.rs`: revocations, signing keys and the audit log,
+//!   one statement per operation.
 //!
 //! Uniqueness constraints carry names (`users_email_key`, `sessions_pkey`, ...) that the
 //! error mapping reads back as the conflict's rule.
 
-mod others;
+mod audit;
+mod keys;
+mod revocations;
+mod rotation;
 mod sessions;
 mod users;
 

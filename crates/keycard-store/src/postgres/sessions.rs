@@ -5,21 +5,18 @@
 //! A token opens its session only while its generation is the session's current one
 //! (always 0 for a cookie session).
 //!
-//! Rotation runs the steps of [`crate::sql::rotation`] in a transaction that loads the
-//! family with `SELECT ... FOR UPDATE`: concurrent presentations of one token queue on
-//! the row lock, and each reads the row as the previous one committed it (so the losers
-//! of a race see a replay). The generation compare-and-swap guards the write all the same.
+//! Rotation is the shared loop of [`crate::sql::rotation`], over the statements in
+//! `rotation.rs`, each attempt locking the family with `SELECT ... FOR UPDATE`.
 
 use async_trait::async_trait;
 use keycard_core::opaque::TokenDigest;
-use keycard_core::session::{RevokeReason, Session, TOUCH_INTERVAL_SECS};
-use keycard_core::store::{Rotation, SessionStore, StoreError, StoreResult};
+use keycard_core::session::{Session, TOUCH_INTERVAL_SECS};
+use keycard_core::store::{Rotation, SessionStore, StoreResult};
 use keycard_core::{SessionId, UnixTime, UserId};
 
 use super::{PostgresStore, store_error};
-use crate::rotation::{Step, plan};
-use crate::sql::MAX_ATTEMPTS;
-use crate::sql::rows::{SessionRow, read_generation, stored_generation};
+use crate::sql::rotation::{self, RotationSql as _};
+use crate::sql::rows::SessionRow;
 
 #[async_trait]
 impl SessionStore for PostgresStore {
@@ -50,15 +47,8 @@ impl SessionStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
-        sqlx::query(
-            "INSERT INTO session_tokens (digest, session_id, generation) VALUES ($1, $2, $3)",
-        )
-        .bind(&token.as_bytes()[..])
-        .bind(&row.id)
-        .bind(row.generation)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
+        self.file_token(&mut tx, token, &row.id, row.generation)
+            .await?;
         tx.commit().await.map_err(store_error)
     }
 
@@ -158,100 +148,15 @@ impl SessionStore for PostgresStore {
         now: UnixTime,
         grace_secs: i64,
     ) -> StoreResult<Rotation> {
-        for _ in 0..MAX_ATTEMPTS {
-            let mut tx = self.pool.begin().await.map_err(store_error)?;
-            let Some((id, generation)) = sqlx::query_as::<_, (String, i64)>(
-                "SELECT session_id, generation FROM session_tokens WHERE digest = $1",
-            )
-            .bind(&presented.as_bytes()[..])
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?
-            else {
-                return Ok(Rotation::Unknown);
-            };
-            let taken: Option<i32> =
-                sqlx::query_scalar("SELECT 1 FROM session_tokens WHERE digest = $1")
-                    .bind(&successor.as_bytes()[..])
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict("session"));
-            }
-            let Some(row) =
-                sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = $1 FOR UPDATE")
-                    .bind(&id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(store_error)?
-            else {
-                return Ok(Rotation::Unknown);
-            };
-            let step = plan(
-                row.into_session()?,
-                read_generation(generation)?,
-                sealed_successor,
-                now,
-                grace_secs,
-            );
-            let answer = match step {
-                Step::Answer(answer) => return Ok(answer),
-                Step::Rotate { from, session } => {
-                    let row = SessionRow::from_session(&session)?;
-                    let swapped = sqlx::query(
-                        "UPDATE sessions SET generation = $1, rotated_at = $2, \
-                         sealed_successor = $3, last_seen_at = $4, expires_at = $5 \
-                         WHERE id = $6 AND generation = $7 AND revoked_reason IS NULL",
-                    )
-                    .bind(row.generation)
-                    .bind(row.rotated_at)
-                    .bind(&row.sealed_successor)
-                    .bind(row.last_seen_at)
-                    .bind(row.expires_at)
-                    .bind(&row.id)
-                    .bind(stored_generation(from)?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                    if swapped.rows_affected() == 0 {
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO session_tokens (digest, session_id, generation) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(&successor.as_bytes()[..])
-                    .bind(&row.id)
-                    .bind(row.generation)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                    Rotation::Rotated(session)
-                }
-                Step::Revoke { at, session } => {
-                    let revoked = sqlx::query(
-                        "UPDATE sessions SET revoked_reason = $1 \
-                         WHERE id = $2 AND generation = $3 AND revoked_reason IS NULL",
-                    )
-                    .bind(RevokeReason::ReuseDetected.as_str())
-                    .bind(session.id.as_str())
-                    .bind(stored_generation(at)?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                    if revoked.rows_affected() == 0 {
-                        continue;
-                    }
-                    Rotation::ReuseDetected(session)
-                }
-            };
-            tx.commit().await.map_err(store_error)?;
-            return Ok(answer);
-        }
-        Err(StoreError::Backend(format!(
-            "PostgreSQL: refresh rotation lost its compare-and-swap {MAX_ATTEMPTS} times"
-        )))
+        rotation::rotate_refresh(
+            self,
+            presented,
+            successor,
+            sealed_successor,
+            now,
+            grace_secs,
+        )
+        .await
     }
 
     async fn sweep_expired_sessions(&self, now: UnixTime) -> StoreResult<u64> {

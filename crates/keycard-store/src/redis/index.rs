@@ -35,7 +35,7 @@ use keycard_core::{SessionId, UnixTime};
 use redis::{Value, cmd};
 
 use super::codec::parse_token_entry;
-use super::keys::{SessionKeys, escape};
+use super::key_names::{SessionKeys, escape};
 use super::{Connection, RedisStore, backend};
 
 /// `SET key value NX EX ttl`: whether it was set.

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! mod.rs          RedisStore, the connection (standalone or cluster), error mapping
-//! keys.rs         every key name, and the layout table: one user's records share a slot
+//! key_names.rs    every key name, and the layout table: one user's records share a slot
 //! codec.rs        how a session, an index entry and a revocation are spelled in Redis
 //! scripts.rs      the Lua scripts, each one atomic step (the rotation rule is one of them)
 //! index.rs        the routes to a user's slot, and why they are written in the order they are
@@ -38,7 +38,7 @@
 
 mod codec;
 mod index;
-mod keys;
+mod key_names;
 mod revocations;
 mod rotation;
 mod scripts;
@@ -54,7 +54,7 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
-use self::keys::Keys;
+use self::key_names::KeyNames;
 
 /// How long to wait for a connection, and for any one reply.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +65,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct RedisStore {
     conn: Connection,
-    keys: Keys,
+    keys: KeyNames,
 }
 
 impl fmt::Debug for RedisStore {
@@ -126,8 +126,8 @@ impl RedisStore {
     }
 }
 
-fn keys_for(prefix: &str) -> StoreResult<Keys> {
-    Keys::new(prefix)
+fn keys_for(prefix: &str) -> StoreResult<KeyNames> {
+    KeyNames::new(prefix)
         .ok_or_else(|| StoreError::Backend("a Redis key prefix must not contain '{' or '}'".into()))
 }
 

@@ -8,7 +8,7 @@ use keycard_core::store::{Rotation, StoreError, StoreResult};
 
 use super::codec::{pairs, session_from_fields, token_entry};
 use super::index::{del, set_new};
-use super::keys::digest_hex;
+use super::key_names::digest_hex;
 use super::scripts::ROTATE;
 use super::{RedisStore, backend, ttl_secs};
 

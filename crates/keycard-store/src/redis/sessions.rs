@@ -13,7 +13,7 @@ use redis::cmd;
 
 use super::codec::{session_fields, session_from_fields, token_entry};
 use super::index::{del, set_new};
-use super::keys::{SessionKeys, digest_hex, escape};
+use super::key_names::{SessionKeys, digest_hex, escape};
 use super::scripts::{CREATE, DELETE, DELETE_USER, TOUCH};
 use super::{Connection, RedisStore, backend, ttl_secs};
 

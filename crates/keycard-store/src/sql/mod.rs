@@ -2,14 +2,18 @@
 //!
 //! - [`rows`]: rows as plain values (`sqlx::FromRow` for either database) and their
 //!   conversion to and from the domain records, with the stored names of every enum.
-//! - [`rotation`]: the steps of `rotate_refresh` once a family is loaded inside the
-//!   backend's transaction; the rule itself stays in
+//! - [`rotation`]: the compare-and-swap loop of `rotate_refresh`, written once over the
+//!   few statements each backend spells its own way; what to write once a family is loaded
+//!   is [`crate::rotation`]'s plan, and the rule itself stays in
 //!   [`RefreshState::decide`](keycard_core::session::RefreshState::decide).
+//! - [`audit`]: the audit-log query, one builder for both dialects.
 //! - [`conflict_name`]: the uniqueness rule a violated constraint stands for.
 //!
-//! The SQL text lives in each backend: the dialects differ in small ways (locking,
-//! `MIN`/`LEAST`, collation) that matter, and a query reads best beside its binds.
+//! The SQL text lives in each backend: the dialects differ in small ways (placeholders,
+//! locking, `MIN`/`LEAST`, collation) that matter, and a query reads best beside its binds.
 
+pub(crate) mod audit;
+pub(crate) mod rotation;
 pub(crate) mod rows;
 
 /// How many times a backend re-runs a transaction that lost a compare-and-swap or met a

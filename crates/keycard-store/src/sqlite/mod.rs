@@ -2,9 +2,13 @@
 //!
 //! - this file: opening the database (pragmas, the two pools, migrations) and mapping
 //!   `sqlx` errors into [`StoreError`];
-//! - `sessions.rs`: sessions, refresh families and their atomic rotation;
+//! - `sessions.rs`: sessions and refresh families;
+//! - `rotation.rs`: the statements of the shared refresh-rotation loop
+//!   (`sql::rotation`);
 //! - `users.rs`: accounts;
-//! - `others.rs`: revocations, signing keys and the audit log.
+//! - `files.rs`: keeping the database file and its companions owner-only;
+//! - `revocations.rs`, `keys.rs`, `audit.rs`: revocations, signing keys and the audit log,
+//!   one statement per operation.
 //!
 //! The file is in WAL mode with `synchronous = FULL`, so a write is on disk before it is
 //! acknowledged and a crash (even SIGKILL mid-write) loses nothing acknowledged. SQLite
@@ -14,12 +18,15 @@
 //! busy timeout covers another process holding it). Reads use their own small pool and,
 //! thanks to WAL, never wait for the writer.
 
-mod others;
+mod audit;
+mod files;
+mod keys;
+mod revocations;
+mod rotation;
 mod sessions;
 mod users;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use keycard_core::store::{StoreError, StoreResult};
@@ -29,6 +36,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
+use tempfile::TempDir;
 
 use crate::sql::{MAX_ATTEMPTS, conflict_name};
 
@@ -50,13 +58,19 @@ pub struct SqliteStore {
     path: PathBuf,
     /// For [`SqliteStore::temporary`]: the directory removed on drop (declared last, so
     /// the pools go first).
-    _scratch: Option<ScratchDir>,
+    _scratch: Option<TempDir>,
 }
 
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path` and brings its schema up to
     /// date.
+    ///
+    /// The files are the owner's alone: a new database file is created mode 0600 whatever
+    /// the umask, SQLite gives its `-wal` and `-shm` companions the database file's mode,
+    /// and every open takes group and other permissions off all three (so a database made
+    /// world-readable elsewhere is closed up too).
     pub async fn open(path: &Path) -> StoreResult<Self> {
+        files::create_private(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -79,6 +93,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(store_error)?;
+        files::make_private(path)?;
         Ok(Self {
             writer,
             reader,
@@ -91,8 +106,13 @@ impl SqliteStore {
     /// removed with everything in it when the store is dropped: for tests. (Unlike
     /// `:memory:`, every pooled connection sees the same database.)
     pub async fn temporary() -> StoreResult<Self> {
-        let scratch = ScratchDir::create()?;
-        let mut store = Self::open(&scratch.0.join("keycard.sqlite3")).await?;
+        let scratch = tempfile::Builder::new()
+            .prefix("keycard-sqlite-")
+            .tempdir()
+            .map_err(|e| {
+                StoreError::Backend(format!("creating a temporary SQLite directory: {e}"))
+            })?;
+        let mut store = Self::open(&scratch.path().join("keycard.sqlite3")).await?;
         store._scratch = Some(scratch);
         Ok(store)
     }
@@ -141,37 +161,6 @@ fn is_busy(error: &sqlx::Error) -> bool {
     db.code()
         .and_then(|code| code.parse::<i32>().ok())
         .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
-}
-
-/// A directory of our own under the system's temporary directory, removed on drop.
-#[derive(Debug)]
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn create() -> StoreResult<Self> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        loop {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir =
-                std::env::temp_dir().join(format!("keycard-sqlite-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&dir) {
-                Ok(()) => return Ok(Self(dir)),
-                // Left by an earlier process with the same pid: take the next name.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    return Err(StoreError::Backend(format!(
-                        "creating a temporary SQLite directory: {e}"
-                    )));
-                }
-            }
-        }
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[cfg(test)]

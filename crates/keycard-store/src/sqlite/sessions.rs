@@ -5,21 +5,18 @@
 //! A token opens its session only while its generation is the session's current one
 //! (always 0 for a cookie session).
 //!
-//! Rotation runs the steps of [`crate::sql::rotation`] in a `BEGIN IMMEDIATE` transaction:
-//! it holds the write lock from the first read, so concurrent presentations of one token
-//! are decided one after another, each seeing the last one's write; the generation
-//! compare-and-swap guards the write all the same.
+//! Rotation is the shared loop of [`crate::sql::rotation`], over the statements in
+//! `rotation.rs`, each attempt in a `BEGIN IMMEDIATE` transaction.
 
 use async_trait::async_trait;
 use keycard_core::opaque::TokenDigest;
-use keycard_core::session::{RevokeReason, Session, TOUCH_INTERVAL_SECS};
-use keycard_core::store::{Rotation, SessionStore, StoreError, StoreResult};
+use keycard_core::session::{Session, TOUCH_INTERVAL_SECS};
+use keycard_core::store::{Rotation, SessionStore, StoreResult};
 use keycard_core::{SessionId, UnixTime, UserId};
 
 use super::{SqliteStore, store_error};
-use crate::rotation::{Step, plan};
-use crate::sql::MAX_ATTEMPTS;
-use crate::sql::rows::{SessionRow, read_generation, stored_generation};
+use crate::sql::rotation::{self, RotationSql as _};
+use crate::sql::rows::SessionRow;
 
 /// Expired sessions deleted per write transaction, so a large sweep never holds the
 /// write lock for long.
@@ -54,13 +51,8 @@ impl SessionStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(store_error)?;
-        sqlx::query("INSERT INTO session_tokens (digest, session_id, generation) VALUES (?, ?, ?)")
-            .bind(&token.as_bytes()[..])
-            .bind(&row.id)
-            .bind(row.generation)
-            .execute(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        self.file_token(&mut tx, token, &row.id, row.generation)
+            .await?;
         tx.commit().await.map_err(store_error)
     }
 
@@ -157,99 +149,15 @@ impl SessionStore for SqliteStore {
         now: UnixTime,
         grace_secs: i64,
     ) -> StoreResult<Rotation> {
-        for _ in 0..MAX_ATTEMPTS {
-            let mut tx = self.begin_immediate().await?;
-            let Some((id, generation)) = sqlx::query_as::<_, (String, i64)>(
-                "SELECT session_id, generation FROM session_tokens WHERE digest = ?",
-            )
-            .bind(&presented.as_bytes()[..])
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(store_error)?
-            else {
-                return Ok(Rotation::Unknown);
-            };
-            let taken: Option<i64> =
-                sqlx::query_scalar("SELECT 1 FROM session_tokens WHERE digest = ?")
-                    .bind(&successor.as_bytes()[..])
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict("session"));
-            }
-            let Some(row) = sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = ?")
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(store_error)?
-            else {
-                return Ok(Rotation::Unknown);
-            };
-            let step = plan(
-                row.into_session()?,
-                read_generation(generation)?,
-                sealed_successor,
-                now,
-                grace_secs,
-            );
-            let answer = match step {
-                Step::Answer(answer) => return Ok(answer),
-                Step::Rotate { from, session } => {
-                    let row = SessionRow::from_session(&session)?;
-                    let swapped = sqlx::query(
-                        "UPDATE sessions SET generation = ?, rotated_at = ?, \
-                         sealed_successor = ?, last_seen_at = ?, expires_at = ? \
-                         WHERE id = ? AND generation = ? AND revoked_reason IS NULL",
-                    )
-                    .bind(row.generation)
-                    .bind(row.rotated_at)
-                    .bind(&row.sealed_successor)
-                    .bind(row.last_seen_at)
-                    .bind(row.expires_at)
-                    .bind(&row.id)
-                    .bind(stored_generation(from)?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                    if swapped.rows_affected() == 0 {
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO session_tokens (digest, session_id, generation) \
-                         VALUES (?, ?, ?)",
-                    )
-                    .bind(&successor.as_bytes()[..])
-                    .bind(&row.id)
-                    .bind(row.generation)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                    Rotation::Rotated(session)
-                }
-                Step::Revoke { at, session } => {
-                    let revoked = sqlx::query(
-                        "UPDATE sessions SET revoked_reason = ? \
-                         WHERE id = ? AND generation = ? AND revoked_reason IS NULL",
-                    )
-                    .bind(RevokeReason::ReuseDetected.as_str())
-                    .bind(session.id.as_str())
-                    .bind(stored_generation(at)?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-                    if revoked.rows_affected() == 0 {
-                        continue;
-                    }
-                    Rotation::ReuseDetected(session)
-                }
-            };
-            tx.commit().await.map_err(store_error)?;
-            return Ok(answer);
-        }
-        Err(StoreError::Backend(format!(
-            "SQLite: refresh rotation lost its compare-and-swap {MAX_ATTEMPTS} times"
-        )))
+        rotation::rotate_refresh(
+            self,
+            presented,
+            successor,
+            sealed_successor,
+            now,
+            grace_secs,
+        )
+        .await
     }
 
     async fn sweep_expired_sessions(&self, now: UnixTime) -> StoreResult<u64> {

@@ -2,7 +2,7 @@
 //! spellings of one address can never make two accounts, even when created concurrently.
 
 use async_trait::async_trait;
-use keycard_core::store::{StoreResult, UserStore};
+use keycard_core::store::{HashSwap, StoreResult, UserStore};
 use keycard_core::user::{Email, PasswordHash, User};
 use keycard_core::{UnixTime, UserId};
 
@@ -46,14 +46,35 @@ impl UserStore for SqliteStore {
         Ok(row.map(UserRow::into_user))
     }
 
-    async fn set_password_hash(&self, id: &UserId, hash: &PasswordHash) -> StoreResult<bool> {
-        let updated = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash.as_str())
+    async fn replace_password_hash(
+        &self,
+        id: &UserId,
+        expected: &PasswordHash,
+        new: &PasswordHash,
+    ) -> StoreResult<HashSwap> {
+        // The compare-and-swap is the one conditional UPDATE; only when it matched no row is
+        // there a second look, to say whether the user exists at all.
+        let swapped =
+            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+                .bind(new.as_str())
+                .bind(id.as_str())
+                .bind(expected.as_str())
+                .execute(&self.writer)
+                .await
+                .map_err(store_error)?;
+        if swapped.rows_affected() > 0 {
+            return Ok(HashSwap::Replaced);
+        }
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = ?")
             .bind(id.as_str())
-            .execute(&self.writer)
+            .fetch_optional(&self.writer)
             .await
             .map_err(store_error)?;
-        Ok(updated.rows_affected() > 0)
+        Ok(if exists.is_some() {
+            HashSwap::Changed
+        } else {
+            HashSwap::NoSuchUser
+        })
     }
 
     async fn set_disabled(&self, id: &UserId, disabled: bool) -> StoreResult<bool> {

@@ -1,4 +1,5 @@
-//! Key naming: every key the Redis backend touches is spelled here.
+//! Redis key names: every key the Redis backend touches is spelled here. (Signing keys
+//! are not here: they live in SQL.)
 //!
 //! All of one user's records share the hash tag `{<prefix>:u:<user>}`, so they live in one
 //! Redis Cluster slot and one Lua script can change them together. Lookups that cannot know
@@ -59,7 +60,7 @@ pub(super) fn digest_hex(digest: &TokenDigest) -> String {
 
 /// The names of one store's keys, under its prefix.
 #[derive(Clone, Debug)]
-pub(super) struct Keys {
+pub(super) struct KeyNames {
     prefix: String,
 }
 
@@ -78,7 +79,7 @@ pub(super) struct SessionKeys {
     pub member: String,
 }
 
-impl Keys {
+impl KeyNames {
     /// Keys under `prefix`, which must not contain a brace (it is part of every hash tag).
     pub fn new(prefix: &str) -> Option<Self> {
         (!prefix.contains(['{', '}'])).then(|| Self {
@@ -150,14 +151,14 @@ mod tests {
 
     #[test]
     fn one_users_keys_share_a_hash_tag() {
-        let keys = Keys::new("kc").unwrap();
+        let keys = KeyNames::new("kc").unwrap();
         let s = keys.session(&escape("u}1"), "s1");
         let tag = "{kc:u:u%7D1}";
         for key in [&s.hash, &s.tokens, &s.user_sessions] {
             assert!(key.starts_with(tag), "{key}");
         }
         assert_eq!(keys.user_sessions("u%7D1"), s.user_sessions);
-        assert!(Keys::new("a{b").is_none());
+        assert!(KeyNames::new("a{b").is_none());
     }
 
     #[test]
