@@ -69,16 +69,16 @@ fn announce(settings: &Settings) {
     let local = format!("http://{}", settings.addr);
     println!(
         "Keycard is listening on {local} (mode {})",
-        settings.mode.name()
+        settings.auth.mode.name()
     );
     println!("  API:     {local}/v1");
     println!("  JWKS:    {local}{JWKS_PATH}");
     println!("  config:  {local}{CONFIGURATION_PATH}");
     println!("  health:  {local}/healthz");
-    println!("  issuer:  {}", settings.issuer);
+    println!("  issuer:  {}", settings.auth.issuer);
     println!("  data:    {}", settings.data_dir.display());
-    if settings.revocation == Revocation::Off {
-        let lifetime = settings.access_token_lifetime;
+    if settings.auth.tokens.revocation == Revocation::Off {
+        let lifetime = settings.auth.tokens.access_token_lifetime;
         println!(
             "WARNING: revocation is off. Logout, password changes and session revocation do not \
              stop access tokens: each stays valid until it expires (up to {lifetime})."
