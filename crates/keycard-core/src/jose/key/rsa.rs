@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::MIN_RSA_BITS;
 use crate::KeyError;
 use crate::jose::jwk::{Jwk, thumbprint};
-use crate::jose::{Algorithm, base64url, der, roca};
+use crate::jose::{Algorithm, base64url, roca};
 
 /// An RSA public key, parsed once for verifying, with its private half when held.
 pub(super) struct RsaKey {
@@ -69,16 +69,8 @@ impl RsaKey {
         const FAILED: KeyError = KeyError::Crypto("key generation failed");
         let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).map_err(|_| FAILED)?;
         let pkcs8: aws_lc_rs::encoding::Pkcs8V1Der<'_> = pair.as_der().map_err(|_| FAILED)?;
-        let c = der::rsa_components_from_pkcs8(pkcs8.as_ref()).ok_or(FAILED)?;
-        let parts = RsaPrivateParts {
-            d: Zeroizing::new(c.d),
-            p: Zeroizing::new(c.p),
-            q: Zeroizing::new(c.q),
-            dp: Zeroizing::new(c.dp),
-            dq: Zeroizing::new(c.dq),
-            qi: Zeroizing::new(c.qi),
-        };
-        Self::new(alg, c.n, c.e, Some(parts))
+        let (n, e, parts) = components_from_pkcs8(pkcs8.as_ref()).ok_or(FAILED)?;
+        Self::new(alg, n, e, Some(parts))
     }
 
     /// Checks the public key (at least [`MIN_RSA_BITS`], an odd exponent of at least 3, no
@@ -219,6 +211,34 @@ impl RsaKey {
     }
 }
 
+/// The modulus, public exponent and private components of the RSAPrivateKey (RFC 8017
+/// appendix A.1.2) inside a PKCS#8 PrivateKeyInfo (RFC 5208), as `aws-lc-rs` writes a
+/// generated key: the only way to read its components out to write a JWK.
+fn components_from_pkcs8(document: &[u8]) -> Option<(Vec<u8>, Vec<u8>, RsaPrivateParts)> {
+    let info = pkcs8::PrivateKeyInfo::try_from(document).ok()?;
+    info.algorithm
+        .assert_algorithm_oid(pkcs1::ALGORITHM_OID)
+        .ok()?;
+    let key = pkcs1::RsaPrivateKey::try_from(info.private_key).ok()?;
+    if key.other_prime_infos.is_some() {
+        return None;
+    }
+    let secret = |value: pkcs1::UintRef<'_>| Zeroizing::new(value.as_bytes().to_vec());
+    let parts = RsaPrivateParts {
+        d: secret(key.private_exponent),
+        p: secret(key.prime1),
+        q: secret(key.prime2),
+        dp: secret(key.exponent1),
+        dq: secret(key.exponent2),
+        qi: secret(key.coefficient),
+    };
+    Some((
+        key.modulus.as_bytes().to_vec(),
+        key.public_exponent.as_bytes().to_vec(),
+        parts,
+    ))
+}
+
 fn strip_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
     let zeros = bytes.iter().take_while(|&&b| b == 0).count();
     bytes.drain(..zeros);
@@ -227,7 +247,36 @@ fn strip_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use crate::jose::{Algorithm, Key};
+    use aws_lc_rs::encoding::AsDer as _;
+    use aws_lc_rs::signature::Ed25519KeyPair;
+
+    use super::*;
+    use crate::jose::Key;
+
+    #[test]
+    fn reads_the_components_of_a_generated_key() {
+        let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).unwrap();
+        let pkcs8 = pair.as_der().unwrap();
+        let (n, e, parts) = components_from_pkcs8(pkcs8.as_ref()).unwrap();
+        assert_eq!(n.len(), 256);
+        assert_eq!(e, [1, 0, 1]);
+        assert_eq!(parts.p.len() + parts.q.len(), 256);
+        assert!(n[0] != 0 && parts.d[0] != 0, "leading zeros are stripped");
+        let key = RsaKey::new(Algorithm::RS256, n, e, Some(parts)).unwrap();
+        assert!(key.can_sign());
+    }
+
+    #[test]
+    fn refuses_truncated_and_non_rsa_documents() {
+        let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).unwrap();
+        let pkcs8 = pair.as_der().unwrap();
+        let document = pkcs8.as_ref();
+        assert!(components_from_pkcs8(&document[..document.len() - 1]).is_none());
+        assert!(components_from_pkcs8(&[document, &[0][..]].concat()).is_none());
+        assert!(components_from_pkcs8(&[]).is_none());
+        let ed25519 = Ed25519KeyPair::generate().unwrap().to_pkcs8v1().unwrap();
+        assert!(components_from_pkcs8(ed25519.as_ref()).is_none());
+    }
 
     #[test]
     fn public_exponent_must_be_odd_and_at_least_3() {
