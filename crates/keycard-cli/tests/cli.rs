@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use keycard_core::jose::base64url;
 use keycard_core::{Algorithm, Clock as _, Key, SystemClock};
 use serde_json::{Value, json};
+use tempfile::TempDir;
 
 fn keycard(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keycard"))
@@ -39,27 +39,19 @@ fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("keycard-cli-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_str().unwrap().to_owned()
-    }
+/// A fresh scratch directory, removed on drop.
+fn scratch_dir(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("keycard-cli-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Writes `text` to the file `name` in `dir` and returns its path, as an argument.
+fn write(dir: &TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
 }
 
 fn now() -> i64 {
@@ -113,14 +105,14 @@ fn secret_is_random_base64url_of_the_asked_length() {
 
 #[test]
 fn sign_verify_and_jwks_work_together() {
-    let dir = Scratch::new("roundtrip");
+    let dir = scratch_dir("roundtrip");
     let private = stdout(&keycard(&["keygen", "--alg", "ES256", "--kid", "k1"], None));
-    let private_path = dir.write("private.json", &private);
+    let private_path = write(&dir, "private.json", &private);
     let jwks = keycard(&["jwks", &private_path], None);
     assert!(jwks.status.success(), "{}", stderr(&jwks));
     let jwks_text = stdout(&jwks);
     assert!(!jwks_text.contains("\"d\""), "{jwks_text}");
-    let jwks_path = dir.write("jwks.json", &jwks_text);
+    let jwks_path = write(&dir, "jwks.json", &jwks_text);
 
     let claims = json!({"iss": "https://auth.test", "aud": "api", "sub": "u1", "roles": ["admin"]})
         .to_string();
@@ -176,9 +168,9 @@ fn sign_verify_and_jwks_work_together() {
 
 #[test]
 fn verify_names_the_failed_rule_and_exits_1() {
-    let dir = Scratch::new("rules");
+    let dir = scratch_dir("rules");
     let key = Key::generate(Algorithm::HS256).unwrap();
-    let key_path = dir.write("key.json", &key.private_jwk().unwrap());
+    let key_path = write(&dir, "key.json", &key.private_jwk().unwrap());
     let sign =
         |claims: Value, typ: Option<&str>| keycard_core::jwt::sign(&key, typ, &claims).unwrap();
     let cases = [
@@ -230,9 +222,10 @@ fn verify_names_the_failed_rule_and_exits_1() {
 
 #[test]
 fn verify_key_errors_exit_2() {
-    let dir = Scratch::new("keys");
+    let dir = scratch_dir("keys");
     let token = "eyJhbGciOiJIUzI1NiJ9.e30.c2ln";
-    let no_alg = dir.write(
+    let no_alg = write(
+        &dir,
         "noalg.json",
         r#"{"kty":"oct","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
     );
@@ -247,7 +240,11 @@ fn verify_key_errors_exit_2() {
     let output = keycard(&["verify", "--key", &no_alg, "--alg", "HS256", token], None);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
-    let short = dir.write("short.json", r#"{"kty":"oct","alg":"HS256","k":"c2hvcnQ"}"#);
+    let short = write(
+        &dir,
+        "short.json",
+        r#"{"kty":"oct","alg":"HS256","k":"c2hvcnQ"}"#,
+    );
     let output = keycard(&["verify", "--key", &short, token], None);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("weak_key"), "{}", stderr(&output));
@@ -258,7 +255,7 @@ fn verify_key_errors_exit_2() {
         .unwrap()
         .to_string()
         .replace("\"sig\"", "\"enc\"");
-    let enc = dir.write("enc.json", &enc);
+    let enc = write(&dir, "enc.json", &enc);
     let output = keycard(&["verify", "--key", &enc, token], None);
     assert_eq!(output.status.code(), Some(2));
     assert!(
@@ -273,9 +270,9 @@ fn verify_key_errors_exit_2() {
 
 #[test]
 fn verify_jws_mode_checks_signature_and_header_only() {
-    let dir = Scratch::new("jws");
+    let dir = scratch_dir("jws");
     let key = Key::generate(Algorithm::EdDSA).unwrap();
-    let path = dir.write("key.json", &key.private_jwk().unwrap());
+    let path = write(&dir, "key.json", &key.private_jwk().unwrap());
     let header = keycard_core::Header::new(Algorithm::EdDSA);
     let token = keycard_core::jose::jws::sign(&key, &header, b"plain text, not claims").unwrap();
     let output = keycard(&["verify", "--jws", "--key", &path, &token], None);

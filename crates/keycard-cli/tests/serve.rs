@@ -6,28 +6,18 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+use tempfile::TempDir;
 
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("keycard-serve-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A fresh scratch directory, removed on drop.
+fn scratch_dir(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("keycard-serve-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// `keycard serve` with `args`, the given `KEYCARD_*` variables and no others.
@@ -79,14 +69,14 @@ fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
 
 #[test]
 fn serve_prints_its_addresses_answers_and_drains_on_sigterm() {
-    let scratch = Scratch::new("e2e");
-    let config = scratch.0.join("keycard.toml");
+    let scratch = scratch_dir("e2e");
+    let config = scratch.path().join("keycard.toml");
     std::fs::write(
         &config,
         "mode = \"session\"\naccess_token_lifetime = \"10m\"\naudience = \"from-the-file\"\n",
     )
     .unwrap();
-    let data_dir = scratch.0.join("data");
+    let data_dir = scratch.path().join("data");
     let mut child = keycard_serve(
         &[
             "--addr=127.0.0.1:0",
@@ -178,23 +168,23 @@ fn serve_prints_its_addresses_answers_and_drains_on_sigterm() {
 
 #[test]
 fn serve_refuses_bad_settings_naming_them() {
-    let scratch = Scratch::new("bad");
+    let scratch = scratch_dir("bad");
     let output = keycard_serve(&["--signing-algorithm=HS256", "--addr=127.0.0.1:0"], &[])
-        .current_dir(&scratch.0)
+        .current_dir(scratch.path())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("signing_algorithm"), "{stderr}");
     assert!(
-        !scratch.0.join("keycard-data").exists(),
+        !scratch.path().join("keycard-data").exists(),
         "nothing made on a refused start"
     );
 
-    let config = scratch.0.join("keycard.toml");
+    let config = scratch.path().join("keycard.toml");
     std::fs::write(&config, "adress = \"127.0.0.1:0\"\n").unwrap();
     let output = keycard_serve(&[&format!("--config={}", config.display())], &[])
-        .current_dir(&scratch.0)
+        .current_dir(scratch.path())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -160,20 +160,23 @@ mod tests {
                 .check_signature_use()
                 .unwrap()
         );
-        assert!(
+        assert_eq!(
             jwk(r#"{"kty":"oct","use":"enc"}"#)
                 .check_signature_use()
-                .is_err()
+                .map_err(|e| e.rule()),
+            Err("wrong_key_use")
         );
-        assert!(
+        assert_eq!(
             jwk(r#"{"kty":"oct","key_ops":["encrypt","decrypt"]}"#)
                 .check_signature_use()
-                .is_err()
+                .map_err(|e| e.rule()),
+            Err("wrong_key_use")
         );
-        assert!(
+        assert_eq!(
             jwk(r#"{"kty":"oct","key_ops":["sign"]}"#)
                 .check_signature_use()
-                .is_err()
+                .map_err(|e| e.rule()),
+            Err("wrong_key_use")
         );
         assert!(
             !jwk(r#"{"kty":"oct","key_ops":["verify"]}"#)
@@ -185,16 +188,18 @@ mod tests {
                 .check_signature_use()
                 .unwrap()
         );
-        assert!(
+        assert_eq!(
             jwk(r#"{"kty":"oct","key_ops":["encrypt, unverify"]}"#)
                 .check_signature_use()
-                .is_err()
+                .map_err(|e| e.rule()),
+            Err("wrong_key_use")
         );
     }
 
     #[test]
     fn duplicate_members_are_refused() {
-        assert!(Jwk::parse(r#"{"kty":"oct","kty":"RSA"}"#).is_err());
+        let err = Jwk::parse(r#"{"kty":"oct","kty":"RSA"}"#).unwrap_err();
+        assert_eq!(err.rule(), "malformed_key");
     }
 
     #[test]

@@ -211,15 +211,15 @@ mod tests {
     #[test]
     fn kids_are_unique_and_roles_single() {
         let set = KeySet::with_active(key(Algorithm::ES256, "a")).unwrap();
-        assert!(
-            set.with(KeyRole::Retired, key(Algorithm::ES256, "a"))
-                .is_err()
-        );
+        let err = set
+            .with(KeyRole::Retired, key(Algorithm::ES256, "a"))
+            .unwrap_err();
+        assert_eq!(err.rule(), "malformed_key");
         let set = KeySet::with_active(key(Algorithm::ES256, "a")).unwrap();
-        assert!(
-            set.with(KeyRole::Active, key(Algorithm::ES256, "b"))
-                .is_err()
-        );
+        let err = set
+            .with(KeyRole::Active, key(Algorithm::ES256, "b"))
+            .unwrap_err();
+        assert_eq!(err.rule(), "malformed_key");
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 mod algorithm;
 pub mod base64url;
-mod der;
 mod header;
 pub(crate) mod json_scan;
 mod jwk;
