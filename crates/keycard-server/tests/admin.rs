@@ -11,7 +11,7 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_core::SystemClock;
 use keycard_server::config::Mode;
 use reqwest::{Method, Response, StatusCode};
@@ -31,7 +31,7 @@ on_every_backend!(
 );
 
 async fn start(backend: Backend, name: &str, admin_token: Option<&str>) -> (Scratch, TestServer) {
-    let dir = Scratch::new(name);
+    let dir = scratch(name);
     let mut args = args(dir.path());
     args.admin_token = admin_token.map(|token| token.parse().unwrap());
     let server = backend.start(args, Arc::new(SystemClock)).await;
@@ -362,7 +362,7 @@ async fn the_audit_log_by_user_is_newest_first(backend: Backend) {
 
 async fn disabling_is_instant_in_jwt_and_session_modes_too(backend: Backend) {
     for mode in [Mode::Jwt, Mode::Session] {
-        let dir = Scratch::new("admin-modes");
+        let dir = scratch("admin-modes");
         let mut args = args(dir.path());
         args.mode = Some(mode);
         args.admin_token = Some(ADMIN_TOKEN.parse().unwrap());

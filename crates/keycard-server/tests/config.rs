@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 
 use clap::Parser;
-use common::Scratch;
+use common::scratch;
 use keycard_core::Algorithm;
 use keycard_server::config::{self, ConfigError, Mode, Revocation, ServeArgs, Settings};
 use keycard_store::open::StoreUrl;
@@ -31,28 +31,28 @@ fn setting_of(error: ConfigError) -> &'static str {
 #[test]
 fn defaults_are_the_documented_ones() {
     let s = resolve(ServeArgs::default()).unwrap();
-    assert_eq!(s.mode, Mode::Hybrid);
+    assert_eq!(s.auth.mode, Mode::Hybrid);
     assert_eq!(s.addr, "127.0.0.1:8080".parse::<SocketAddr>().unwrap());
     assert_eq!(s.data_dir, PathBuf::from("./keycard-data"));
     assert_eq!(
-        s.user_store,
+        s.stores.user_store,
         StoreUrl::Sqlite("./keycard-data/keycard.sqlite3".into())
     );
-    assert_eq!(s.session_store, s.user_store);
-    assert_eq!(s.redis_prefix, "keycard");
-    assert_eq!(s.issuer, "http://127.0.0.1:8080");
-    assert_eq!(s.audience, s.issuer);
-    assert_eq!(s.signing_algorithm, Algorithm::EdDSA);
-    assert_eq!(s.access_token_lifetime.get(), 900);
-    assert_eq!(s.refresh_token_lifetime.get(), 30 * 86_400);
-    assert_eq!(s.session_idle_timeout.get(), 30 * 60);
-    assert_eq!(s.session_absolute_timeout.get(), 12 * 3600);
-    assert_eq!(s.refresh_grace.get(), 30);
-    assert_eq!(s.revocation, Revocation::On);
-    assert_eq!(s.leeway.get(), 30);
-    assert_eq!(s.max_token_bytes, 8192);
+    assert_eq!(s.stores.session_store, s.stores.user_store);
+    assert_eq!(s.stores.redis_prefix, "keycard");
+    assert_eq!(s.auth.issuer, "http://127.0.0.1:8080");
+    assert_eq!(s.auth.audience, s.auth.issuer);
+    assert_eq!(s.auth.tokens.signing_algorithm, Algorithm::EdDSA);
+    assert_eq!(s.auth.tokens.access_token_lifetime.get(), 900);
+    assert_eq!(s.auth.sessions.refresh_token_lifetime.get(), 30 * 86_400);
+    assert_eq!(s.auth.sessions.idle_timeout.get(), 30 * 60);
+    assert_eq!(s.auth.sessions.absolute_timeout.get(), 12 * 3600);
+    assert_eq!(s.auth.sessions.refresh_grace.get(), 10);
+    assert_eq!(s.auth.tokens.revocation, Revocation::On);
+    assert_eq!(s.auth.tokens.leeway.get(), 30);
+    assert_eq!(s.auth.tokens.max_token_bytes, 8192);
     assert_eq!(s.body_limit, 65_536);
-    assert!(s.master_key.is_none() && s.admin_token.is_none());
+    assert!(s.master_key.is_none() && s.auth.admin_token.is_none());
 }
 
 #[test]
@@ -75,10 +75,10 @@ fn flags_beat_environment_beat_file_beat_defaults() {
     )
     .unwrap();
     let s = Settings::from_layers([flags, env, file]).unwrap();
-    assert_eq!(s.mode, Mode::Jwt, "flag over environment and file");
-    assert_eq!(s.leeway.get(), 10, "environment over file");
-    assert_eq!(s.refresh_grace.get(), 5, "file over default");
-    assert_eq!(s.access_token_lifetime.get(), 900, "default");
+    assert_eq!(s.auth.mode, Mode::Jwt, "flag over environment and file");
+    assert_eq!(s.auth.tokens.leeway.get(), 10, "environment over file");
+    assert_eq!(s.auth.sessions.refresh_grace.get(), 5, "file over default");
+    assert_eq!(s.auth.tokens.access_token_lifetime.get(), 900, "default");
 }
 
 #[test]
@@ -110,21 +110,21 @@ fn the_command_line_names_every_setting() {
     ])
     .unwrap();
     let s = resolve(cli.args).unwrap();
-    assert_eq!(s.mode, Mode::Session);
+    assert_eq!(s.auth.mode, Mode::Session);
     assert_eq!(s.addr.port(), 9000);
-    assert!(matches!(s.user_store, StoreUrl::Postgres(_)));
-    assert!(matches!(s.session_store, StoreUrl::Redis(_)));
-    assert_eq!(s.issuer, "https://auth.example", "trailing slash dropped");
-    assert_eq!(s.audience, "api");
-    assert_eq!(s.signing_algorithm, Algorithm::ES256);
-    assert_eq!(s.access_token_lifetime.get(), 300);
-    assert_eq!(s.refresh_token_lifetime.get(), 7 * 86_400);
-    assert_eq!(s.session_idle_timeout.get(), 1200);
-    assert_eq!(s.session_absolute_timeout.get(), 8 * 3600);
-    assert_eq!(s.refresh_grace.get(), 10);
-    assert_eq!(s.revocation, Revocation::Off);
-    assert_eq!(s.leeway.get(), 0);
-    assert_eq!(s.max_token_bytes, 4096);
+    assert!(matches!(s.stores.user_store, StoreUrl::Postgres(_)));
+    assert!(matches!(s.stores.session_store, StoreUrl::Redis(_)));
+    assert_eq!(s.auth.issuer, "https://auth.example", "trailing slash dropped");
+    assert_eq!(s.auth.audience, "api");
+    assert_eq!(s.auth.tokens.signing_algorithm, Algorithm::ES256);
+    assert_eq!(s.auth.tokens.access_token_lifetime.get(), 300);
+    assert_eq!(s.auth.sessions.refresh_token_lifetime.get(), 7 * 86_400);
+    assert_eq!(s.auth.sessions.idle_timeout.get(), 1200);
+    assert_eq!(s.auth.sessions.absolute_timeout.get(), 8 * 3600);
+    assert_eq!(s.auth.sessions.refresh_grace.get(), 10);
+    assert_eq!(s.auth.tokens.revocation, Revocation::Off);
+    assert_eq!(s.auth.tokens.leeway.get(), 0);
+    assert_eq!(s.auth.tokens.max_token_bytes, 4096);
     assert_eq!(s.body_limit, 2048);
 }
 
@@ -133,7 +133,7 @@ fn an_unknown_toml_key_is_refused_by_name() {
     let error = ServeArgs::from_toml("mdoe = \"jwt\"\n").unwrap_err();
     assert!(error.to_string().contains("mdoe"), "{error}");
 
-    let dir = Scratch::new("toml");
+    let dir = scratch("toml");
     std::fs::create_dir_all(dir.path()).unwrap();
     let path = dir.path().join("keycard.toml");
     std::fs::write(
@@ -150,7 +150,7 @@ fn an_unknown_toml_key_is_refused_by_name() {
 
 #[test]
 fn load_reads_the_file_the_command_line_names() {
-    let dir = Scratch::new("load");
+    let dir = scratch("load");
     std::fs::create_dir_all(dir.path()).unwrap();
     let path = dir.path().join("keycard.toml");
     std::fs::write(
@@ -164,13 +164,13 @@ fn load_reads_the_file_the_command_line_names() {
         ..ServeArgs::default()
     };
     let s = config::load(cli).unwrap();
-    assert_eq!(s.mode, Mode::Session);
-    assert_eq!(s.access_token_lifetime.get(), 120);
+    assert_eq!(s.auth.mode, Mode::Session);
+    assert_eq!(s.auth.tokens.access_token_lifetime.get(), 120);
 }
 
 #[test]
 fn a_file_holding_a_secret_must_be_private() {
-    let dir = Scratch::new("secret-file");
+    let dir = scratch("secret-file");
     std::fs::create_dir_all(dir.path()).unwrap();
     let path = dir.path().join("keycard.toml");
     let token = "x".repeat(40);
@@ -271,8 +271,8 @@ fn issuer_and_audience_follow_the_bound_port_unless_configured() {
     })
     .unwrap()
     .bound_to(ephemeral);
-    assert_eq!(s.issuer, "http://127.0.0.1:41234");
-    assert_eq!(s.audience, s.issuer);
+    assert_eq!(s.auth.issuer, "http://127.0.0.1:41234");
+    assert_eq!(s.auth.audience, s.auth.issuer);
 
     let s = resolve(ServeArgs {
         issuer: Some("https://auth.example".into()),
@@ -280,8 +280,8 @@ fn issuer_and_audience_follow_the_bound_port_unless_configured() {
     })
     .unwrap()
     .bound_to(ephemeral);
-    assert_eq!(s.issuer, "https://auth.example");
-    assert_eq!(s.audience, "https://auth.example");
+    assert_eq!(s.auth.issuer, "https://auth.example");
+    assert_eq!(s.auth.audience, "https://auth.example");
     assert_eq!(s.addr, ephemeral);
 }
 
@@ -333,8 +333,8 @@ fn clients_are_one_form_everywhere_checked_and_never_shown() {
     let from_file = ServeArgs::from_toml(&format!("clients = \"{text}\"\n")).unwrap();
     assert_eq!(from_flag.clients, from_file.clients);
     let s = resolve(from_flag).unwrap();
-    assert_eq!(s.clients.secret_of("worker").unwrap().expose(), secret);
-    assert!(resolve(ServeArgs::default()).unwrap().clients.is_empty());
+    assert_eq!(s.auth.clients.get("worker").unwrap().secret.expose(), secret);
+    assert!(resolve(ServeArgs::default()).unwrap().auth.clients.is_empty());
     let debug = format!("{s:?}");
     assert!(
         debug.contains("worker") && !debug.contains(secret),
@@ -348,7 +348,7 @@ fn clients_are_one_form_everywhere_checked_and_never_shown() {
     assert_eq!(setting_of(resolve(short).unwrap_err()), "clients");
     assert!(ServeArgs::from_toml("clients = \"no-secret\"\n").is_err());
 
-    let dir = Scratch::new("clients-file");
+    let dir = scratch("clients-file");
     std::fs::create_dir_all(dir.path()).unwrap();
     let path = dir.path().join("keycard.toml");
     std::fs::write(&path, format!("clients = \"{text}\"\n")).unwrap();

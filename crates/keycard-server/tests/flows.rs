@@ -16,12 +16,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_core::SystemClock;
 use keycard_core::UserId;
 use keycard_core::audit::AuditQuery;
 use keycard_core::user::{Email, PasswordHasher, User};
-use keycard_server::auth::tokens::verify_bearer;
 use keycard_server::config::Mode;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -91,7 +90,7 @@ fn header<'a>(response: &'a Response, name: &str) -> &'a str {
 }
 
 async fn start(backend: Backend, mode: Mode, name: &str) -> (Scratch, TestServer) {
-    let dir = Scratch::new(name);
+    let dir = scratch(name);
     let mut args = args(dir.path());
     args.mode = Some(mode);
     let server = backend.start(args, Arc::new(SystemClock)).await;
@@ -258,7 +257,8 @@ async fn jwt_mode_end_to_end_with_instant_logout(backend: Backend) {
 
     assert_unauthenticated(me_bearer(&server, &access).await).await;
     // The token is refused by the revocation set itself, before any store is asked.
-    let refused = verify_bearer(&server.state, &access, server.state.now()).unwrap_err();
+    let auth = server.state.auth();
+    let refused = auth.verify_bearer(&access, auth.now()).unwrap_err();
     assert_eq!(refused.to_string(), "invalid token: revoked");
     assert_unauthenticated(me_bearer(&server, "not.a.jwt").await).await;
     assert_unauthenticated(client().get(server.url("/v1/me")).send().await.unwrap()).await;
@@ -396,6 +396,7 @@ async fn hybrid_refresh_rotates_replays_within_grace_and_revokes_on_reuse(backen
     };
     let events = server
         .state
+        .auth()
         .stores()
         .audit
         .query_audit(&query)
@@ -419,12 +420,12 @@ async fn hybrid_refresh_rotates_replays_within_grace_and_revokes_on_reuse(backen
 #[tokio::test]
 async fn a_weaker_password_hash_is_upgraded_at_login() {
     let (_dir, server) = start(Backend::Sqlite, Mode::Jwt, "flow-rehash").await;
-    let users = &server.state.stores().users;
+    let users = &server.state.auth().stores().users;
     let weak = PasswordHasher::with_params(64, 1, 1)
         .unwrap()
         .hash(PASSWORD)
         .unwrap();
-    let now = server.state.now();
+    let now = server.state.auth().now();
     let user = User::new(Email::parse(EMAIL).unwrap(), weak.clone(), now).unwrap();
     users.create_user(&user).await.unwrap();
 
@@ -655,7 +656,7 @@ async fn session_idle_and_absolute_timeouts_are_enforced_by_the_server(backend: 
     use keycard_core::{Clock as _, ManualClock};
     use keycard_server::config::Seconds;
 
-    let dir = Scratch::new("flow-timeouts");
+    let dir = scratch("flow-timeouts");
     let mut args = args(dir.path());
     args.mode = Some(Mode::Session);
     args.session_idle_timeout = Some(Seconds::new(120));
@@ -686,7 +687,7 @@ async fn session_idle_and_absolute_timeouts_are_enforced_by_the_server(backend: 
 
 #[tokio::test]
 async fn a_login_storm_does_not_stall_other_requests() {
-    let dir = Scratch::new("flow-storm");
+    let dir = scratch("flow-storm");
     let mut args = args(dir.path());
     args.mode = Some(Mode::Jwt);
     // The brute-force limits would end the storm early; this test is about the hashing.
@@ -737,7 +738,7 @@ async fn a_login_storm_does_not_stall_other_requests() {
 
 #[tokio::test]
 async fn past_the_login_limit_the_answer_is_429_with_retry_after() {
-    let dir = Scratch::new("flow-throttle");
+    let dir = scratch("flow-throttle");
     let mut args = args(dir.path());
     args.mode = Some(Mode::Jwt);
     args.login_limit_per_account = Some(2);

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::{get, post};
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_server::app;
 use keycard_server::config::{Seconds, ServeArgs};
 use reqwest::StatusCode;
@@ -41,7 +41,7 @@ async fn assert_problem(response: reqwest::Response, status: StatusCode, name: &
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_on_a_fresh_data_dir() {
-    let dir = Scratch::new("health");
+    let dir = scratch("health");
     let server = TestServer::start(args(dir.path())).await;
     let http = client();
 
@@ -69,7 +69,7 @@ async fn healthz_and_readyz_answer_on_a_fresh_data_dir() {
 
 #[tokio::test]
 async fn jwks_publishes_public_keys_only_with_a_bounded_cache_lifetime() {
-    let dir = Scratch::new("jwks");
+    let dir = scratch("jwks");
     let server = TestServer::start(args(dir.path())).await;
     let response = client()
         .get(server.url("/.well-known/jwks.json"))
@@ -93,14 +93,14 @@ async fn jwks_publishes_public_keys_only_with_a_bounded_cache_lifetime() {
     }
     let state = &server.state;
     let kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
-    assert!(kids.contains(&state.keys().active().unwrap().kid()));
-    assert!(kids.contains(&state.keys().next().unwrap().kid()));
+    assert!(kids.contains(&state.auth().keys().active().unwrap().kid()));
+    assert!(kids.contains(&state.auth().keys().next().unwrap().kid()));
     server.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn jwks_cache_lifetime_follows_the_access_token_lifetime() {
-    let dir = Scratch::new("jwks-age");
+    let dir = scratch("jwks-age");
     let server = TestServer::start(ServeArgs {
         access_token_lifetime: Some(Seconds::new(120)),
         ..args(dir.path())
@@ -117,7 +117,7 @@ async fn jwks_cache_lifetime_follows_the_access_token_lifetime() {
 
 #[tokio::test]
 async fn configuration_document_names_issuer_keys_mode_and_endpoints() {
-    let dir = Scratch::new("config-doc");
+    let dir = scratch("config-doc");
     let server = TestServer::start(args(dir.path())).await;
     let response = client()
         .get(server.url("/.well-known/keycard-configuration"))
@@ -144,9 +144,9 @@ async fn configuration_document_names_issuer_keys_mode_and_endpoints() {
 
 #[tokio::test]
 async fn a_second_start_on_the_same_data_dir_reuses_the_keys() {
-    let dir = Scratch::new("restart");
+    let dir = scratch("restart");
     let kids = |server: &TestServer| {
-        let keys = server.state.keys();
+        let keys = server.state.auth().keys();
         (
             keys.active().unwrap().kid().to_owned(),
             keys.next().unwrap().kid().to_owned(),
@@ -181,27 +181,27 @@ async fn a_second_start_on_the_same_data_dir_reuses_the_keys() {
 
 #[tokio::test]
 async fn master_key_seals_keys_in_the_store_instead_of_files() {
-    let dir = Scratch::new("sealed");
+    let dir = scratch("sealed");
     let master = keycard_core::jose::base64url::encode([7u8; 32]);
     let sealed = || ServeArgs {
         master_key: Some(master.parse().unwrap()),
         ..args(dir.path())
     };
     let first = TestServer::start(sealed()).await;
-    let kid = first.state.keys().active().unwrap().kid().to_owned();
+    let kid = first.state.auth().keys().active().unwrap().kid().to_owned();
     first.stop().await.unwrap();
     assert!(
         !dir.path().join("keys").exists(),
         "no key files when sealing"
     );
     let second = TestServer::start(sealed()).await;
-    assert_eq!(second.state.keys().active().unwrap().kid(), kid);
+    assert_eq!(second.state.auth().keys().active().unwrap().kid(), kid);
     second.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn unknown_paths_and_methods_are_problems() {
-    let dir = Scratch::new("404");
+    let dir = scratch("404");
     let server = TestServer::start(args(dir.path())).await;
     let http = client();
     let response = http.get(server.url("/nope")).send().await.unwrap();
@@ -222,11 +222,13 @@ async fn unknown_paths_and_methods_are_problems() {
 #[tokio::test]
 async fn an_oversized_body_gets_413_as_a_problem() {
     // No POST route exists yet: a test-only one, under the server's own layers.
-    let dir = Scratch::new("413");
-    let routes = app::routes().route(
-        "/test/echo",
-        post(|body: axum::body::Bytes| async move { body.len().to_string() }),
-    );
+    let dir = scratch("413");
+    let routes = |routes: axum::Router<_>| {
+        routes.route(
+            "/test/echo",
+            post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+        )
+    };
     let server = TestServer::start_with(
         ServeArgs {
             body_limit: Some(1024),
@@ -258,19 +260,21 @@ async fn an_oversized_body_gets_413_as_a_problem() {
 
 #[tokio::test]
 async fn shutdown_drains_a_request_in_flight() {
-    let dir = Scratch::new("drain");
+    let dir = scratch("drain");
     let (started_tx, started_rx) = tokio::sync::mpsc::channel::<()>(1);
-    let routes = app::routes().route(
-        "/test/slow",
-        get(move || {
-            let started = started_tx.clone();
-            async move {
-                let _ = started.send(()).await;
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                "done"
-            }
-        }),
-    );
+    let routes = move |routes: axum::Router<_>| {
+        routes.route(
+            "/test/slow",
+            get(move || {
+                let started = started_tx.clone();
+                async move {
+                    let _ = started.send(()).await;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    "done"
+                }
+            }),
+        )
+    };
     let mut server = TestServer::start_with(args(dir.path()), routes).await;
     let url = server.url("/test/slow");
     let in_flight = tokio::spawn(async move { client().get(url).send().await });
@@ -299,7 +303,7 @@ async fn shutdown_drains_a_request_in_flight() {
 #[tokio::test]
 async fn run_serves_the_application_and_stops_on_signal() {
     // `app::run` is what `keycard serve` calls: the plain router, no test routes.
-    let dir = Scratch::new("run");
+    let dir = scratch("run");
     let settings = keycard_server::Settings::resolve(args(dir.path())).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_core::user::Email;
 use keycard_server::config::Mode;
 use reqwest::header::HeaderMap;
@@ -132,7 +132,7 @@ fn set_cookie(headers: &HeaderMap, name: &str) -> String {
 }
 
 async fn start(mode: Mode, name: &str) -> (Scratch, TestServer) {
-    let dir = Scratch::new(name);
+    let dir = scratch(name);
     let mut args = args(dir.path());
     args.mode = Some(mode);
     (dir, TestServer::start(args).await)
@@ -159,6 +159,7 @@ async fn token_response(response: Response) -> (HeaderMap, Value) {
 async fn stored_hash(server: &TestServer, email: &str) -> String {
     let user = server
         .state
+        .auth()
         .stores()
         .users
         .load_user_by_email(&Email::parse(email).unwrap())
@@ -374,7 +375,7 @@ async fn assert_problem(response: Response, status: StatusCode) -> Value {
 #[tokio::test]
 async fn unreadable_requests_are_refused_with_problems() {
     let _log = log();
-    let dir = Scratch::new("hygiene-requests");
+    let dir = scratch("hygiene-requests");
     let mut args = args(dir.path());
     args.mode = Some(Mode::Jwt);
     // The smallest limit allowed: the oversized body below is then small enough to be

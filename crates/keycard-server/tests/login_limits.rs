@@ -1,87 +1,54 @@
-//! The login limiter through the server's real layers: a route that does what the login
-//! handler does with it (check, then forgive on success) answers 429 with `Retry-After` as
-//! problem+json, the limits come from the settings, and `/metrics` counts the refusals.
-//! The login route itself is tested in the flows; this pins the limiter's HTTP contract.
+//! The limits over real HTTP: failed logins per account, successful logins and
+//! registrations per address, each answered 429 with `Retry-After` as problem+json once
+//! past the configured limit, and counted by `/metrics`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
-use axum::routing::post;
-use common::{Scratch, TestServer, args, client};
-use keycard_core::user::Email;
+use common::{Scratch, TestServer, args, client, scratch};
 use keycard_server::config::ServeArgs;
-use keycard_server::security::TooManyRequests;
-use keycard_server::{AppState, app};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-/// `POST /try/{outcome}`: a stand-in login for alice that succeeds when `outcome` is `ok`.
-async fn try_login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    axum::extract::Path(outcome): axum::extract::Path<String>,
-) -> Result<StatusCode, TooManyRequests> {
-    let alice = Email::parse("alice@example.com").unwrap();
-    let now = state.now();
-    if let Err(retry) = state
-        .login_limiter()
-        .check(Some(peer.ip()), Some(&alice), now)
-    {
-        state.metrics().login_throttled();
-        return Err(retry.into());
-    }
-    if outcome == "ok" {
-        state
-            .login_limiter()
-            .record_success(Some(peer.ip()), &alice, now);
-        state.metrics().login_ok();
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        state.metrics().login_failed();
-        Ok(StatusCode::UNAUTHORIZED)
-    }
-}
+const PASSWORD: &str = "correct horse battery staple";
 
-async fn start(dir: &Scratch) -> TestServer {
+async fn start(dir: &Scratch, limits: ServeArgs) -> TestServer {
     let args = ServeArgs {
-        login_limit_per_account: Some(2),
         login_limit_window: Some("10m".parse().unwrap()),
-        ..args(dir.path())
+        ..limits.over(args(dir.path()))
     };
-    let routes = app::routes().route("/try/{outcome}", post(try_login));
-    TestServer::start_with(args, routes).await
+    TestServer::start(args).await
 }
 
-#[tokio::test]
-async fn past_the_limit_the_answer_is_429_with_retry_after() {
-    let dir = Scratch::new("login-limits");
-    let server = start(&dir).await;
-    let http = client();
-    let attempt = |outcome: &'static str| http.post(server.url(&format!("/try/{outcome}"))).send();
+async fn register(server: &TestServer, email: &str) -> StatusCode {
+    client()
+        .post(server.url("/v1/users"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
 
-    assert_eq!(
-        attempt("ok").await.unwrap().status(),
-        StatusCode::NO_CONTENT
-    );
-    for _ in 0..2 {
-        assert_eq!(
-            attempt("bad").await.unwrap().status(),
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    let response = attempt("ok").await.unwrap();
+async fn login(server: &TestServer, email: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(server.url("/v1/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Asserts a 429 problem whose `Retry-After` is within `range`.
+async fn assert_throttled(response: reqwest::Response, range: std::ops::RangeInclusive<u64>) {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
-    // Two per ten minutes: one attempt back every 300 s.
-    assert!((299..=300).contains(&retry_after), "{retry_after}");
+    assert!(range.contains(&retry_after), "{retry_after}");
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"
@@ -93,6 +60,28 @@ async fn past_the_limit_the_answer_is_429_with_retry_after() {
         "https://keycard.dev/problems/too-many-requests"
     );
     assert_eq!(body["status"], 429);
+}
+
+#[tokio::test]
+async fn past_the_limit_the_answer_is_429_with_retry_after() {
+    let dir = scratch("login-limits");
+    let limits = ServeArgs {
+        login_limit_per_account: Some(2),
+        ..ServeArgs::default()
+    };
+    let server = start(&dir, limits).await;
+    let http = client();
+    assert_eq!(register(&server, "alice@example.com").await, StatusCode::CREATED);
+
+    let ok = login(&server, "alice@example.com", PASSWORD).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    for _ in 0..2 {
+        let bad = login(&server, "alice@example.com", "wrong password here").await;
+        assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Two per ten minutes: one attempt back every 300 s. The right password is refused
+    // too: the limit is checked before any password is.
+    assert_throttled(login(&server, "alice@example.com", PASSWORD).await, 299..=300).await;
 
     let metrics = http
         .get(server.url("/metrics"))
@@ -106,13 +95,74 @@ async fn past_the_limit_the_answer_is_429_with_retry_after() {
         "keycard_logins_total{outcome=\"ok\"} 1",
         "keycard_logins_total{outcome=\"failed\"} 2",
         "keycard_logins_total{outcome=\"throttled\"} 1",
-        "keycard_http_requests_total{route=\"/try/{outcome}\",status=\"2xx\"} 1",
-        "keycard_http_requests_total{route=\"/try/{outcome}\",status=\"4xx\"} 3",
+        "keycard_http_requests_total{route=\"/v1/login\",status=\"2xx\"} 1",
+        "keycard_http_requests_total{route=\"/v1/login\",status=\"4xx\"} 3",
     ] {
         assert!(
             metrics.lines().any(|l| l == line),
             "{line} missing from\n{metrics}"
         );
     }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn registrations_per_address_are_limited() {
+    let dir = scratch("registration-limits");
+    let limits = ServeArgs {
+        registration_limit_per_ip: Some(3),
+        ..ServeArgs::default()
+    };
+    let server = start(&dir, limits).await;
+    for n in 0..3 {
+        let email = format!("user{n}@example.com");
+        assert_eq!(register(&server, &email).await, StatusCode::CREATED, "{n}");
+    }
+    let refused = client()
+        .post(server.url("/v1/users"))
+        .json(&json!({ "email": "user9@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    // Three per ten minutes: one back every 200 s.
+    assert_throttled(refused, 199..=200).await;
+    // Nothing was created for the refused registration.
+    let login = login(&server, "user9@example.com", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn successful_logins_per_address_are_limited_and_open_no_session() {
+    let dir = scratch("success-limits");
+    let limits = ServeArgs {
+        login_success_limit_per_ip: Some(2),
+        ..ServeArgs::default()
+    };
+    let server = start(&dir, limits).await;
+    assert_eq!(register(&server, "bob@example.com").await, StatusCode::CREATED);
+    for _ in 0..2 {
+        let ok = login(&server, "bob@example.com", PASSWORD).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+    assert_throttled(login(&server, "bob@example.com", PASSWORD).await, 299..=300).await;
+    let user = server
+        .state
+        .auth()
+        .stores()
+        .users
+        .load_user_by_email(&keycard_core::user::Email::parse("bob@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let sessions = server
+        .state
+        .auth()
+        .stores()
+        .sessions
+        .list_user_sessions(&user.id, server.state.auth().now())
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 2, "the refused login created no session");
     server.stop().await.unwrap();
 }

@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_server::config::Mode;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -72,7 +72,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 #[tokio::test]
 async fn unknown_email_and_wrong_password_take_the_same_time() {
-    let dir = Scratch::new("login-timing");
+    let dir = scratch("login-timing");
     let mut args = args(dir.path());
     args.mode = Some(Mode::Jwt);
     // Every attempt below fails; the brute-force limits would answer 429 long before the

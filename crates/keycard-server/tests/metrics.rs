@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use reqwest::StatusCode;
 
 async fn scrape(server: &TestServer) -> String {
@@ -25,7 +25,7 @@ fn has_line(text: &str, line: &str) -> bool {
 
 #[tokio::test]
 async fn requests_are_counted_by_route_and_status_class() {
-    let dir = Scratch::new("metrics");
+    let dir = scratch("metrics");
     let server = TestServer::start(args(dir.path())).await;
     let http = client();
     for _ in 0..3 {
@@ -64,7 +64,7 @@ async fn requests_are_counted_by_route_and_status_class() {
 
 #[tokio::test]
 async fn each_server_has_its_own_registry() {
-    let dir = Scratch::new("metrics-own");
+    let dir = scratch("metrics-own");
     let server = TestServer::start(args(dir.path())).await;
     let text = scrape(&server).await;
     assert!(!text.contains("route=\"/healthz\""), "{text}");

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_server::config::Mode;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -319,7 +319,7 @@ async fn nginx_auth_request_admits_a_logged_in_browser_and_stops_it_after_logout
         );
     }
     let nginx = nginx_binary().unwrap();
-    let dir = Scratch::new("nginx-browser");
+    let dir = scratch("nginx-browser");
     fs::create_dir_all(dir.path()).unwrap();
 
     let mut stack = None;

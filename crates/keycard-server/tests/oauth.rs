@@ -12,7 +12,7 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_core::SystemClock;
 use keycard_core::UserId;
 use keycard_core::audit::{AuditKind, AuditQuery};
@@ -35,7 +35,7 @@ on_every_backend!(
 );
 
 async fn start(backend: Backend, name: &str, clients: Option<&str>) -> (Scratch, TestServer) {
-    let dir = Scratch::new(name);
+    let dir = scratch(name);
     let mut args = args(dir.path());
     args.clients = clients.map(|clients| clients.parse().unwrap());
     let server = backend.start(args, Arc::new(SystemClock)).await;
@@ -256,6 +256,7 @@ async fn revoking_an_access_token_ends_its_session_at_once(backend: Backend) {
     }
     let events = server
         .state
+        .auth()
         .stores()
         .audit
         .query_audit(&AuditQuery {
@@ -306,7 +307,7 @@ async fn the_configuration_document_names_both_endpoints(backend: Backend) {
 async fn jwt_and_session_mode_tokens_are_introspected_and_revoked(backend: Backend) {
     let clients = format!("{CLIENT_ID}:{CLIENT_SECRET}");
     for mode in [Mode::Jwt, Mode::Session] {
-        let dir = Scratch::new("oauth-modes");
+        let dir = scratch("oauth-modes");
         let mut args = args(dir.path());
         args.mode = Some(mode);
         args.clients = Some(clients.parse().unwrap());

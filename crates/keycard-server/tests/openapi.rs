@@ -16,7 +16,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::StatusCode as AxumStatus;
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_server::app;
 use keycard_server::config::Mode;
 use reqwest::{Method, StatusCode};
@@ -114,11 +114,13 @@ async fn document(server: &TestServer) -> Value {
 }
 
 async fn start(mode: Mode, name: &str) -> (Scratch, TestServer) {
-    let dir = Scratch::new(name);
+    let dir = scratch(name);
     let mut args = args(dir.path());
     args.mode = Some(mode);
     // The server's own routes, with a fallback no real route answers.
-    let routes = app::routes().fallback(|| async { (AxumStatus::IM_A_TEAPOT, "unrouted") });
+    let routes = |routes: axum::Router<_>| {
+        routes.fallback(|| async { (AxumStatus::IM_A_TEAPOT, "unrouted") })
+    };
     let server = TestServer::start_with(args, routes).await;
     (dir, server)
 }

@@ -28,7 +28,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_core::Algorithm;
 use keycard_core::jose::base64url;
 use keycard_server::config::Mode;
@@ -146,7 +146,7 @@ async fn token_verifies_with_pyjwt_from_the_jwks(mode: Mode, alg: Option<Algorit
     if !pyjwt_available(name) {
         return;
     }
-    let dir = Scratch::new(name);
+    let dir = scratch(name);
     let mut args = args(dir.path());
     args.mode = Some(mode);
     args.signing_algorithm = alg.map(AlgorithmName);
@@ -203,8 +203,8 @@ async fn token_verifies_with_pyjwt_from_the_jwks(mode: Mode, alg: Option<Algorit
     assert_eq!(claims["sub"], user["id"]);
     assert_eq!(claims["sub"], me["user"]["id"]);
     assert_eq!(claims["sid"], me["session"]["id"]);
-    assert_eq!(claims["iss"], server.state.settings().issuer);
-    assert_eq!(claims["aud"], server.state.settings().audience);
+    assert_eq!(claims["iss"], server.state.settings().auth.issuer);
+    assert_eq!(claims["aud"], server.state.settings().auth.audience);
 
     // The negatives: the script really verifies.
     let mut tampered = request.clone();

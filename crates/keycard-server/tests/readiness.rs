@@ -8,13 +8,14 @@ mod common;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use common::{Scratch, TestServer, client};
+use common::{Scratch, scratch, TestServer, client};
 use keycard_core::opaque::TokenDigest;
 use keycard_core::session::Session;
 use keycard_core::store::{Rotation, SessionStore, StoreError, StoreResult};
 use keycard_core::{KeySet, SessionId, SystemClock, UnixTime, UserId};
 use keycard_server::config::{ServeArgs, Settings};
-use keycard_server::{AppState, app};
+use keycard_auth::Auth;
+use keycard_server::AppState;
 use keycard_store::open::{StoreUrl, open};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -72,7 +73,7 @@ impl SessionStore for Down {
 
 #[tokio::test]
 async fn readyz_is_503_when_a_store_fails_and_hides_its_error() {
-    let dir = Scratch::new("not-ready");
+    let dir = scratch("not-ready");
     let settings = Settings::resolve(ServeArgs {
         data_dir: Some(dir.path().to_owned()),
         store: Some("memory:".parse().unwrap()),
@@ -81,9 +82,10 @@ async fn readyz_is_503_when_a_store_fails_and_hides_its_error() {
     .unwrap();
     let mut stores = open(&StoreUrl::Memory, None, "test").await.unwrap();
     stores.sessions = Arc::new(Down);
-    let state = AppState::new(settings, stores, KeySet::new(), Arc::new(SystemClock)).unwrap();
+    let auth = Auth::new(settings.auth.clone(), stores, KeySet::new(), Arc::new(SystemClock)).unwrap();
+    let state = AppState::new(settings, auth);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = TestServer::serve(listener, state, app::routes(), None);
+    let server = TestServer::serve(listener, state, |routes| routes, None);
 
     let response = client().get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

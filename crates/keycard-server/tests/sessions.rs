@@ -16,10 +16,9 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, TestServer, args, client};
+use common::{Scratch, scratch, TestServer, args, client};
 use keycard_core::audit::AuditQuery;
 use keycard_core::{SessionId, SystemClock, UnixTime, UserId};
-use keycard_server::auth::tokens;
 use keycard_server::config::Mode;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -68,7 +67,7 @@ impl Cred {
 }
 
 async fn start(backend: Backend, mode: Mode, name: &str) -> (Scratch, TestServer) {
-    let dir = Scratch::new(name);
+    let dir = scratch(name);
     let mut args = args(dir.path());
     args.mode = Some(mode);
     let server = backend.start(args, Arc::new(SystemClock)).await;
@@ -184,6 +183,7 @@ async fn audit_kinds(server: &TestServer, user_id: &str) -> Vec<String> {
     };
     let events = server
         .state
+        .auth()
         .stores()
         .audit
         .query_audit(&query)
@@ -483,26 +483,14 @@ async fn auth_check_refuses_garbage_and_expired_tokens(backend: Backend) {
         .await;
         // Signed by this server for a live session, but expired an hour ago (the leeway
         // is far shorter).
-        let long_ago = UnixTime::from_secs(server.state.now().as_secs() - 7200);
-        let expired = tokens::mint(
-            &server.state,
-            &UserId::new(&user_id),
-            &SessionId::new(&session_id),
-            long_ago,
-        )
-        .unwrap();
-        check(client().get(&url).bearer_auth(&expired.token)).await;
+        let long_ago = UnixTime::from_secs(server.state.auth().now().as_secs() - 7200);
+        let expired = mint(&server, &user_id, &session_id, long_ago);
+        check(client().get(&url).bearer_auth(&expired)).await;
         // The mode decides the credential: a valid one of the other kind is not looked at.
         match &cred {
             Cred::Cookie { .. } => {
-                let fresh = tokens::mint(
-                    &server.state,
-                    &UserId::new(&user_id),
-                    &SessionId::new(&session_id),
-                    server.state.now(),
-                )
-                .unwrap();
-                check(client().get(&url).bearer_auth(&fresh.token)).await;
+                let fresh = mint(&server, &user_id, &session_id, server.state.auth().now());
+                check(client().get(&url).bearer_auth(&fresh)).await;
             }
             Cred::Bearer(_) => {}
         }
@@ -510,6 +498,23 @@ async fn auth_check_refuses_garbage_and_expired_tokens(backend: Backend) {
         let response = get(&server, &cred, "/v1/auth/check").await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
     }
+}
+
+/// An access token as the server mints them, signed with its active key, issued at `at`.
+fn mint(server: &TestServer, user: &str, session: &str, at: UnixTime) -> String {
+    let auth = server.state.auth();
+    let settings = auth.settings();
+    let claims = serde_json::json!({
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": user,
+        "sid": session,
+        "iat": at.as_secs(),
+        "exp": at.as_secs() + 900,
+        "jti": "test-minted",
+    });
+    let keys = auth.keys();
+    keycard_core::jwt::sign(keys.active().unwrap(), Some("at+jwt"), &claims).unwrap()
 }
 
 /// In jwt and hybrid modes the check is the token and the revocation set alone: with the
@@ -524,6 +529,7 @@ async fn auth_check_in_jwt_modes_asks_no_store(backend: Backend) {
         let (_, session_id) = me(&server, &cred).await;
         let deleted = server
             .state
+            .auth()
             .stores()
             .sessions
             .delete_session(&SessionId::new(&session_id))
@@ -542,7 +548,7 @@ async fn auth_check_in_jwt_modes_asks_no_store(backend: Backend) {
 /// only.
 #[tokio::test]
 async fn password_guesses_count_against_the_login_limits() {
-    let dir = Scratch::new("sessions-password-limits");
+    let dir = scratch("sessions-password-limits");
     let mut args = args(dir.path());
     args.mode = Some(Mode::Jwt);
     args.login_limit_per_account = Some(2);

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use keycard_core::{Algorithm, Clock, Key, KeySet, SystemClock};
 use keycard_server::config::{ServeArgs, Settings};
-use keycard_server::{AppState, app};
+use keycard_auth::Auth;
+use keycard_server::AppState;
 use keycard_store::open::Stores;
 use keycard_store::postgres::PostgresStore;
 use keycard_store::redis::RedisStore;
@@ -48,7 +49,7 @@ impl Backend {
     /// Starts the server with `args` on this backend and `clock`.
     pub async fn start(self, args: ServeArgs, clock: Arc<dyn Clock>) -> TestServer {
         match self {
-            Self::Sqlite => TestServer::start_with_clock(args, app::routes(), clock).await,
+            Self::Sqlite => TestServer::start_with_clock(args, |routes| routes, clock).await,
             Self::PostgresRedis => start_postgres_redis(args, clock).await,
         }
     }
@@ -86,6 +87,7 @@ async fn start_postgres_redis(args: ServeArgs, clock: Arc<dyn Clock>) -> TestSer
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let settings = settings.bound_to(listener.local_addr().unwrap());
     let keys = KeySet::with_active(Key::generate(Algorithm::EdDSA).unwrap()).unwrap();
-    let state = AppState::new(settings, stores, keys, clock).unwrap();
-    TestServer::serve(listener, state, app::routes(), None)
+    let auth = Auth::new(settings.auth.clone(), stores, keys, clock).unwrap();
+    let state = AppState::new(settings, auth);
+    TestServer::serve(listener, state, |routes| routes, None)
 }

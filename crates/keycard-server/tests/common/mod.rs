@@ -30,9 +30,8 @@ macro_rules! on_every_backend {
 
 pub mod backend;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use keycard_core::SystemClock;
@@ -43,27 +42,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// A scratch directory, removed on drop.
-pub struct Scratch(pub PathBuf);
+pub type Scratch = tempfile::TempDir;
 
-impl Scratch {
-    pub fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("keycard-server-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Self(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A new scratch directory whose name starts with `name`.
+pub fn scratch(name: &str) -> Scratch {
+    tempfile::Builder::new()
+        .prefix(&format!("keycard-server-{name}-"))
+        .tempdir()
+        .expect("a scratch directory")
 }
 
 /// Settings for a test: SQLite in `data_dir`, everything else default.
@@ -87,37 +73,42 @@ pub struct TestServer {
 impl TestServer {
     /// Starts the server as `keycard serve` would, with `args`.
     pub async fn start(args: ServeArgs) -> Self {
-        Self::start_with(args, app::routes()).await
+        Self::start_with(args, |routes| routes).await
     }
 
-    /// Starts the server with `routes` (the server's own plus any test-only ones) under
-    /// the server's layers.
-    pub async fn start_with(args: ServeArgs, routes: Router<AppState>) -> Self {
-        Self::start_with_clock(args, routes, Arc::new(SystemClock)).await
+    /// Starts the server with its routes changed by `customise` (test-only routes added)
+    /// under the server's layers.
+    pub async fn start_with(
+        args: ServeArgs,
+        customise: impl FnOnce(Router<AppState>) -> Router<AppState>,
+    ) -> Self {
+        Self::start_with_clock(args, customise, Arc::new(SystemClock)).await
     }
 
     /// Starts the server on `clock` (a `ManualClock` for timeouts).
     pub async fn start_with_clock(
         args: ServeArgs,
-        routes: Router<AppState>,
+        customise: impl FnOnce(Router<AppState>) -> Router<AppState>,
         clock: Arc<dyn keycard_core::Clock>,
     ) -> Self {
         let settings = Settings::resolve(args).expect("settings resolve");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let settings = settings.bound_to(listener.local_addr().unwrap());
         let (state, background) = bootstrap(settings, clock).await.expect("bootstrap");
-        Self::serve(listener, state, routes, Some(background))
+        Self::serve(listener, state, customise, Some(background))
     }
 
-    /// Serves already-built state (e.g. over a store that fails).
+    /// Serves already-built state (e.g. over a store that fails), with the routes of its
+    /// mode changed by `customise`.
     pub fn serve(
         listener: tokio::net::TcpListener,
         state: AppState,
-        routes: Router<AppState>,
+        customise: impl FnOnce(Router<AppState>) -> Router<AppState>,
         background: Option<Background>,
     ) -> Self {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
+        let routes = customise(app::routes(state.auth().settings().mode));
         let router = app::layered(routes, state.clone());
         let task = tokio::spawn(app::serve(listener, router, async {
             let _ = stopped.await;
