@@ -1,11 +1,12 @@
-//! `GET /metrics` over real HTTP: the Prometheus text format, and the request counter
-//! keyed by the matched route pattern and the status class, never the raw path.
+//! `GET /metrics` over real HTTP: the OpenMetrics text format (which Prometheus reads), and
+//! the request counter keyed by the matched route pattern and the status class, never the
+//! raw path.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{TestServer, args, client, scratch};
 use reqwest::StatusCode;
 
 async fn scrape(server: &TestServer) -> String {
@@ -13,7 +14,7 @@ async fn scrape(server: &TestServer) -> String {
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers()["content-type"].to_str().unwrap();
     assert!(
-        content_type.starts_with("text/plain; version=0.0.4"),
+        content_type.starts_with("application/openmetrics-text; version=1.0.0"),
         "{content_type}"
     );
     response.text().await.unwrap()
@@ -39,7 +40,7 @@ async fn requests_are_counted_by_route_and_status_class() {
 
     let text = scrape(&server).await;
     for line in [
-        "# TYPE keycard_http_requests_total counter",
+        "# TYPE keycard_http_requests counter",
         "keycard_http_requests_total{route=\"/healthz\",status=\"2xx\"} 3",
         "keycard_http_requests_total{route=\"unmatched\",status=\"4xx\"} 2",
         "keycard_logins_total{outcome=\"ok\"} 0",

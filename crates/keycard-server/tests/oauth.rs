@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 
 const CLIENT_ID: &str = "resource-server";
 const CLIENT_SECRET: &str = "client-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+/// A client configured without permissions: it may introspect, not revoke.
+const READER: &str = "reader";
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -47,7 +49,7 @@ async fn start_with_client(backend: Backend, name: &str) -> (Scratch, TestServer
         backend,
         name,
         Some(&format!(
-            "other:{CLIENT_SECRET}x,{CLIENT_ID}:{CLIENT_SECRET}"
+            "other:{CLIENT_SECRET}x,{CLIENT_ID}[introspect+revoke]:{CLIENT_SECRET},{READER}:{CLIENT_SECRET}"
         )),
     )
     .await
@@ -227,6 +229,26 @@ async fn clients_must_authenticate(backend: Backend) {
         let response = call(&server, path, CLIENT_SECRET, &[("token_type_hint", "x")]).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
+    // A client allowed to introspect only may not revoke (another user's session
+    // included): the same answer as an unknown client.
+    let introspected = client()
+        .post(server.url("/v1/introspect"))
+        .basic_auth(READER, Some(CLIENT_SECRET))
+        .form(&[("token", &access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(introspected.status(), StatusCode::OK);
+    let body: Value = introspected.json().await.unwrap();
+    assert_eq!(body["active"], true);
+    let refused = client()
+        .post(server.url("/v1/revoke"))
+        .basic_auth(READER, Some(CLIENT_SECRET))
+        .form(&[("token", &access)])
+        .send()
+        .await
+        .unwrap();
+    assert_invalid_client(refused).await;
     // The refused revocations revoked nothing.
     assert_eq!(me(&server, &access).await, StatusCode::OK);
 
@@ -305,7 +327,7 @@ async fn the_configuration_document_names_both_endpoints(backend: Backend) {
 }
 
 async fn jwt_and_session_mode_tokens_are_introspected_and_revoked(backend: Backend) {
-    let clients = format!("{CLIENT_ID}:{CLIENT_SECRET}");
+    let clients = format!("{CLIENT_ID}[introspect+revoke]:{CLIENT_SECRET}");
     for mode in [Mode::Jwt, Mode::Session] {
         let dir = scratch("oauth-modes");
         let mut args = args(dir.path());

@@ -31,10 +31,12 @@ fn v4(bits: u32) -> IpAddr {
 /// The defaults: 5 per account and 50 per address per 15 minutes.
 fn defaults() -> Limiter {
     Limiter::new(LimitSettings {
-        per_account: 5,
-        per_ip: 50,
-        window_secs: 900,
-        max_entries: DEFAULT_MAX_ENTRIES,
+        login_per_account: 5,
+        login_failures_per_ip: 50,
+        login_successes_per_ip: 0,
+        registrations_per_ip: 10,
+        window: Seconds::new(900),
+        max_entries: 100_000,
     })
 }
 
@@ -139,7 +141,10 @@ fn ipv6_clients_are_limited_by_their_64_and_mapped_ipv4_as_ipv4() {
         attempt(&limiter, "2001:db8:1:3::1", "x@example.com", 0),
         Ok(())
     );
-    assert_eq!(ip_key(ip("::ffff:192.0.2.1")), ip_key(ip("192.0.2.1")));
+    assert_eq!(
+        super::gcra::ip_key(ip("::ffff:192.0.2.1")),
+        super::gcra::ip_key(ip("192.0.2.1"))
+    );
 }
 
 #[test]
@@ -211,8 +216,8 @@ fn an_unknown_address_or_unparsable_email_skips_that_limit_only() {
 #[test]
 fn a_limit_of_zero_is_off() {
     let limiter = Limiter::new(LimitSettings {
-        per_account: 0,
-        per_ip: 0,
+        login_per_account: 0,
+        login_failures_per_ip: 0,
         ..*defaults().settings()
     });
     for n in 0..1000 {

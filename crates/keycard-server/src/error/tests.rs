@@ -22,7 +22,7 @@ async fn answer(error: WebError) -> (StatusCode, axum::http::HeaderMap, serde_js
 async fn every_auth_failure_has_its_status_and_type() {
     let cases: Vec<(AuthError, u16, &str)> = vec![
         (AuthError::InvalidCredentials, 401, "invalid-credentials"),
-        (AuthError::InvalidToken("expired"), 401, "invalid-token"),
+        (AuthError::InvalidToken("bad_signature"), 401, "invalid-token"),
         (AuthError::AdminDenied, 401, "invalid-token"),
         (AuthError::InvalidClient, 401, "invalid-client"),
         (AuthError::Csrf("origin"), 403, "csrf"),
@@ -62,7 +62,7 @@ async fn every_auth_failure_has_its_status_and_type() {
             assert!(headers.contains_key(header::WWW_AUTHENTICATE), "{label}");
         }
         let text = body.to_string();
-        for secret in ["connection refused", "key material", "Ip", "expired"] {
+        for secret in ["connection refused", "key material", "Ip", "bad_signature"] {
             assert!(!text.contains(secret), "{label}: {text}");
         }
     }

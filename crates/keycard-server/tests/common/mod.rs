@@ -44,10 +44,13 @@ use tokio::task::JoinHandle;
 /// A scratch directory, removed on drop.
 pub type Scratch = tempfile::TempDir;
 
-/// A new scratch directory whose name starts with `name`.
+/// A new scratch directory whose name starts with `name`, private to this user (the server
+/// refuses a data directory others can read).
 pub fn scratch(name: &str) -> Scratch {
+    use std::os::unix::fs::PermissionsExt as _;
     tempfile::Builder::new()
         .prefix(&format!("keycard-server-{name}-"))
+        .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
         .expect("a scratch directory")
 }
