@@ -58,19 +58,37 @@ impl Backend {
 /// The server over fresh PostgreSQL and Redis namespaces, with an in-memory EdDSA key
 /// (key storage is tested elsewhere; here only the flows matter).
 async fn start_postgres_redis(args: ServeArgs, clock: Arc<dyn Clock>) -> TestServer {
+    start_on(&postgres_url(), &redis_url(), args, clock).await
+}
+
+/// The PostgreSQL the tests use.
+pub fn postgres_url() -> String {
+    std::env::var("KEYCARD_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The Redis the tests use.
+pub fn redis_url() -> String {
+    std::env::var("KEYCARD_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// The server over a fresh schema of the PostgreSQL at `pg_url` and a fresh prefix of the
+/// Redis at `redis_url`.
+pub async fn start_on(
+    pg_url: &str,
+    redis_url: &str,
+    args: ServeArgs,
+    clock: Arc<dyn Clock>,
+) -> TestServer {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let tag = format!("{}_{}_{n}", SystemClock.now().as_secs(), std::process::id());
-    let pg_url = std::env::var("KEYCARD_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let redis_url =
-        std::env::var("KEYCARD_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let sql = PostgresStore::connect_in_schema(&pg_url, &format!("kc_test_{tag}"))
+    let sql = PostgresStore::connect_in_schema(pg_url, &format!("kc_test_{tag}"))
         .await
         .unwrap_or_else(|error| {
             panic!("no PostgreSQL at {pg_url} (or set KEYCARD_SKIP_POSTGRES=1): {error}")
         });
-    let redis = RedisStore::connect(&redis_url, &format!("kc_test_flows_{tag}"))
+    let redis = RedisStore::connect(redis_url, &format!("kc_test_flows_{tag}"))
         .await
         .unwrap_or_else(|error| {
             panic!("no Redis at {redis_url} (or set KEYCARD_SKIP_REDIS=1): {error}")
