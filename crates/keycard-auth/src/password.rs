@@ -24,6 +24,9 @@ use crate::current::Current;
 use crate::error::AuthError;
 use crate::service::Auth;
 
+/// How many times a change verifies again after the stored hash moved under it.
+const MAX_SWAP_ATTEMPTS: u32 = 3;
+
 impl Auth {
 /// Replaces the caller's password and ends their other sessions; returns how many ended.
 /// `InvalidCredentials` if `current_password` is wrong, `WeakPassword` if `new_password`
@@ -47,28 +50,34 @@ pub async fn change_password(
         .map_err(|rejected| AuthError::WeakPassword(rejected.rule()))?;
     let ip = client.ip_addr();
     self.limiter().check(ip, Some(&user.email), now)?;
-    let stored = user.password_hash.clone();
-    let new_hash = self
-        .inner()
-        .hashing
-        .run(move |hasher| match hasher.verify(&current_password, &stored) {
-            PasswordCheck::Match { .. } => Some(hasher.hash(&new_password)),
-            PasswordCheck::Mismatch => None,
-        })
-        .await?
-        .ok_or(AuthError::InvalidCredentials)??;
-    self.limiter().record_success(ip, &user.email, now)?;
-    match stores
-        .users
-        .replace_password_hash(&user.id, &user.password_hash, &new_hash)
-        .await?
-    {
-        HashSwap::Replaced => {}
-        // Another change won meanwhile: this one verified a password that is no longer
-        // the account's.
-        HashSwap::Changed => return Err(AuthError::InvalidCredentials),
-        HashSwap::NoSuchUser => return Err(AuthError::InvalidToken("unknown_user")),
+    let mut user = user;
+    let mut attempts = 0;
+    loop {
+        let new_hash = self
+            .verify_and_hash(&user, current_password.clone(), new_password.clone())
+            .await?;
+        match stores
+            .users
+            .replace_password_hash(&user.id, &user.password_hash, &new_hash)
+            .await?
+        {
+            HashSwap::Replaced => break,
+            // The hash changed since it was read: a login's rehash of the same password,
+            // or another change. Verify again against what is stored now; a password that
+            // is no longer the account's fails there.
+            HashSwap::Changed if attempts < MAX_SWAP_ATTEMPTS => {
+                attempts += 1;
+                user = stores
+                    .users
+                    .load_user(&user.id)
+                    .await?
+                    .ok_or(AuthError::InvalidToken("unknown_user"))?;
+            }
+            HashSwap::Changed => return Err(AuthError::InvalidCredentials),
+            HashSwap::NoSuchUser => return Err(AuthError::InvalidToken("unknown_user")),
+        }
     }
+    self.limiter().record_success(ip, &user.email, now)?;
     let others = stores.sessions.list_user_sessions(&user.id, now).await?;
     let mut ended = 0;
     for session in others.iter().filter(|s| s.id != *caller.session_id()) {
@@ -84,5 +93,25 @@ pub async fn change_password(
     )
     .await;
     Ok(ended)
+}
+
+/// Verifies `current` against the user's stored hash and hashes `new`, in one task of the
+/// hashing pool. `InvalidCredentials` if `current` is wrong.
+async fn verify_and_hash(
+    &self,
+    user: &keycard_core::user::User,
+    current: Zeroizing<String>,
+    new: Zeroizing<String>,
+) -> Result<keycard_core::user::PasswordHash, AuthError> {
+    let stored = user.password_hash.clone();
+    self.inner()
+        .hashing
+        .run(move |hasher| match hasher.verify(&current, &stored) {
+            PasswordCheck::Match { .. } => Some(hasher.hash(&new)),
+            PasswordCheck::Mismatch => None,
+        })
+        .await?
+        .ok_or(AuthError::InvalidCredentials)?
+        .map_err(AuthError::from)
 }
 }
