@@ -185,7 +185,7 @@ fn a_file_holding_a_secret_must_be_private() {
 
 #[test]
 fn bad_values_name_their_setting() {
-    let cases: [(ServeArgs, &str); 7] = [
+    let cases: [(ServeArgs, &str); 13] = [
         (
             ServeArgs {
                 signing_algorithm: Some("HS256".parse().unwrap()),
@@ -235,10 +235,76 @@ fn bad_values_name_their_setting() {
             },
             "access_token_lifetime",
         ),
+        (
+            // Shorter than two touch intervals: sessions in use would end.
+            ServeArgs {
+                session_idle_timeout: Some("119s".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "session_idle_timeout",
+        ),
+        (
+            ServeArgs {
+                signing_key_rotation: Some("1h".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "signing_key_rotation",
+        ),
+        (
+            ServeArgs {
+                refresh_replays: Some(101),
+                ..ServeArgs::default()
+            },
+            "refresh_replays",
+        ),
+        (
+            ServeArgs {
+                hash_queue: Some(0),
+                ..ServeArgs::default()
+            },
+            "hash_queue",
+        ),
+        (
+            ServeArgs {
+                hash_deadline: Some("2m".parse().unwrap()),
+                ..ServeArgs::default()
+            },
+            "hash_deadline",
+        ),
+        (
+            ServeArgs {
+                issuer: Some("https://user:pw@auth.example".into()),
+                ..ServeArgs::default()
+            },
+            "issuer",
+        ),
     ];
     for (args, setting) in cases {
         assert_eq!(setting_of(resolve(args).unwrap_err()), setting);
     }
+}
+
+#[test]
+fn an_issuer_with_its_default_port_is_the_browsers_origin() {
+    let settings = resolve(ServeArgs {
+        issuer: Some("https://Auth.Example:443/".into()),
+        ..ServeArgs::default()
+    })
+    .unwrap();
+    assert!(keycard_auth::csrf::same_origin(
+        &settings.auth.issuer,
+        "https://auth.example"
+    ));
+}
+
+#[test]
+fn trusted_proxies_parse_from_flags_and_toml() {
+    let file = ServeArgs::from_toml("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+    let settings = resolve(file).unwrap();
+    assert!(settings.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+    assert!(settings.trusted_proxies.contains("::1".parse().unwrap()));
+    assert!(!settings.trusted_proxies.contains("192.0.2.1".parse().unwrap()));
+    assert!(ServeArgs::from_toml("trusted_proxies = \"proxy.local\"\n").is_err());
 }
 
 #[test]

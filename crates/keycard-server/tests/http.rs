@@ -41,8 +41,9 @@ async fn assert_problem(response: reqwest::Response, status: StatusCode, name: &
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_on_a_fresh_data_dir() {
-    let dir = scratch("health");
-    let server = TestServer::start(args(dir.path())).await;
+    let scratch = scratch("health");
+    let dir = scratch.path().join("data");
+    let server = TestServer::start(args(&dir)).await;
     let http = client();
 
     let response = http.get(server.url("/healthz")).send().await.unwrap();
@@ -56,15 +57,28 @@ async fn healthz_and_readyz_answer_on_a_fresh_data_dir() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ready");
 
-    // First start made the data dir private, with the SQLite file and the key files.
-    let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o700);
-    assert!(dir.path().join("keycard.sqlite3").exists());
-    assert_eq!(
-        std::fs::read_dir(dir.path().join("keys")).unwrap().count(),
-        2
-    );
+    // First start made the data dir private, with the SQLite file (private too) and the
+    // key files.
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("keycard.sqlite3")), 0o600);
+    assert_eq!(std::fs::read_dir(dir.join("keys")).unwrap().count(), 2);
     server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_data_dir_others_can_read_is_refused_at_start() {
+    let scratch = scratch("open-data-dir");
+    let dir = scratch.path().join("data");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let settings = keycard_server::Settings::resolve(args(&dir)).unwrap();
+    let refused = keycard_server::bootstrap::bootstrap(settings, Arc::new(keycard_core::SystemClock))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("chmod 700"), "{refused}");
+    assert!(!dir.join("keycard.sqlite3").exists(), "nothing was written");
 }
 
 #[tokio::test]

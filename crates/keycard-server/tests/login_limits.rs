@@ -166,3 +166,98 @@ async fn successful_logins_per_address_are_limited_and_open_no_session() {
     assert_eq!(sessions.len(), 2, "the refused login created no session");
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_users_live_sessions_are_capped_oldest_first() {
+    use keycard_core::{Clock as _, ManualClock, SystemClock};
+    let dir = scratch("session-cap");
+    let args = ServeArgs {
+        max_sessions_per_user: Some(3),
+        ..args(dir.path())
+    };
+    // A second between logins, so "oldest" is well defined at the stores' resolution.
+    let clock = std::sync::Arc::new(ManualClock::new(SystemClock.now()));
+    let server = TestServer::start_with_clock(args, |routes| routes, clock.clone()).await;
+    assert_eq!(register(&server, "carol@example.com").await, StatusCode::CREATED);
+    let mut tokens = Vec::new();
+    for _ in 0..5 {
+        clock.advance(1);
+        let response = login(&server, "carol@example.com", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        tokens.push(body["access_token"].as_str().unwrap().to_owned());
+    }
+    let me = |token: &str| {
+        client()
+            .get(server.url("/v1/me"))
+            .bearer_auth(token)
+            .send()
+    };
+    // The two oldest ended, at once for their access tokens too; the newest three live.
+    for (n, token) in tokens.iter().enumerate() {
+        let expected = if n < 2 { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+        assert_eq!(me(token).await.unwrap().status(), expected, "session {n}");
+    }
+    let listed: Value = client()
+        .get(server.url("/v1/sessions"))
+        .bearer_auth(&tokens[4])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 3);
+    let auth = server.state.auth();
+    let capped = auth
+        .stores()
+        .audit
+        .query_audit(&keycard_core::audit::AuditQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|event| event.kind == keycard_core::audit::AuditKind::SessionCapped)
+        .count();
+    assert_eq!(capped, 2, "each ended session is audited");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_flood_past_the_hash_queue_is_503_not_a_long_wait() {
+    let dir = scratch("hash-queue");
+    let limits = ServeArgs {
+        registration_limit_per_ip: Some(0),
+        hash_queue: Some(1),
+        hash_deadline: Some("1s".parse().unwrap()),
+        ..ServeArgs::default()
+    };
+    let server = std::sync::Arc::new(start(&dir, limits).await);
+    let flood: Vec<_> = (0..24)
+        .map(|n| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                client()
+                    .post(server.url("/v1/users"))
+                    .json(&json!({ "email": format!("f{n}@example.com"), "password": PASSWORD }))
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    for request in flood {
+        let response = request.await.unwrap();
+        match response.status() {
+            StatusCode::CREATED => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(response.headers().contains_key("retry-after"));
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["type"], "https://keycard.dev/problems/unavailable");
+                busy += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(busy > 0, "24 registrations at once overflow a queue of one");
+}
