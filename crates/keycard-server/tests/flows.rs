@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{
+    Scratch, TestServer, args, assert_problem, assert_unauthenticated, client, header, scratch,
+};
 use keycard_core::SystemClock;
 use keycard_core::UserId;
 use keycard_core::audit::AuditQuery;
@@ -97,13 +99,6 @@ impl Jar {
     }
 }
 
-fn header<'a>(response: &'a Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .map_or("", |v| v.to_str().unwrap())
-}
-
 async fn start(backend: Backend, mode: Mode, name: &str) -> (Scratch, TestServer) {
     let dir = scratch(name);
     let mut args = args(dir.path());
@@ -161,31 +156,6 @@ async fn refresh_body(server: &TestServer, token: &str) -> Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn assert_unauthenticated(response: Response) {
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        header(&response, "www-authenticate"),
-        r#"Bearer error="invalid_token""#
-    );
-    assert_eq!(
-        header(&response, "content-type"),
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["type"], "https://keycard.dev/problems/invalid-token");
-}
-
-async fn assert_problem(response: Response, status: StatusCode, name: &str) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        header(&response, "content-type"),
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["type"], format!("https://keycard.dev/problems/{name}"));
-    body
 }
 
 /// A cookie-authenticated unsafe request as a same-origin page sends it.

@@ -11,33 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::{get, post};
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{TestServer, args, assert_problem, client, header, scratch};
 use keycard_server::app;
 use keycard_server::config::{Seconds, ServeArgs};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const PROBLEM: &str = "application/problem+json";
-
-fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .map_or("", |v| v.to_str().unwrap())
-}
-
-async fn assert_problem(response: reqwest::Response, status: StatusCode, name: &str) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(header(&response, "content-type"), PROBLEM);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["type"], format!("https://keycard.dev/problems/{name}"));
-    assert_eq!(body["status"], status.as_u16());
-    assert!(
-        body["title"].is_string() && body["detail"].is_string(),
-        "{body}"
-    );
-    body
-}
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_on_a_fresh_data_dir() {

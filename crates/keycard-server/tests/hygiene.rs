@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{Scratch, TestServer, args, client, header, scratch};
 use keycard_core::user::Email;
 use keycard_server::config::Mode;
 use reqwest::header::HeaderMap;
@@ -111,13 +111,6 @@ fn log() -> Arc<Mutex<String>> {
         out
     })
     .clone()
-}
-
-fn header<'a>(response: &'a Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .map_or("", |v| v.to_str().unwrap())
 }
 
 /// The value of cookie `name` in the response's `Set-Cookie`.

@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{TestServer, args, client, scratch};
 use keycard_server::config::Mode;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -28,7 +28,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{TestServer, args, client, scratch};
 use keycard_core::Algorithm;
 use keycard_core::jose::base64url;
 use keycard_server::config::Mode;

@@ -16,7 +16,9 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{
+    Scratch, TestServer, args, assert_problem, assert_unauthenticated, client, scratch,
+};
 use keycard_core::audit::AuditQuery;
 use keycard_core::{SessionId, SystemClock, UnixTime, UserId};
 use keycard_server::config::Mode;
@@ -158,21 +160,6 @@ async fn change_password(server: &TestServer, cred: &Cred, current: &str, new: &
         .send()
         .await
         .unwrap()
-}
-
-async fn assert_problem(response: Response, status: StatusCode, name: &str) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["type"], format!("https://keycard.dev/problems/{name}"));
-    body
-}
-
-async fn assert_unauthenticated(response: Response) {
-    assert_problem(response, StatusCode::UNAUTHORIZED, "invalid-token").await;
 }
 
 /// The kinds of the user's audit events, oldest first.

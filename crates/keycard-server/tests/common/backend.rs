@@ -11,10 +11,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use keycard_core::{Algorithm, Clock, Key, KeySet, SystemClock};
-use keycard_server::config::{ServeArgs, Settings};
 use keycard_auth::Auth;
+use keycard_core::{Algorithm, Clock, Key, KeySet, SystemClock};
 use keycard_server::AppState;
+use keycard_server::config::{ServeArgs, Settings};
 use keycard_store::open::Stores;
 use keycard_store::postgres::PostgresStore;
 use keycard_store::redis::RedisStore;

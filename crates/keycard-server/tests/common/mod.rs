@@ -148,3 +148,53 @@ impl TestServer {
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
 }
+
+/// A response header as text; empty when absent.
+pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .map_or("", |value| value.to_str().unwrap())
+}
+
+/// Asserts an RFC 9457 problem with `status` and the problem type `name`; returns its body.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: reqwest::StatusCode,
+    name: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/problem+json"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["type"], format!("https://keycard.dev/problems/{name}"));
+    assert_eq!(body["status"], status.as_u16());
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// Asserts the 401 every refused credential gets, with its bearer challenge.
+pub async fn assert_unauthenticated(response: reqwest::Response) {
+    assert_eq!(
+        header(&response, "www-authenticate"),
+        r#"Bearer error="invalid_token""#
+    );
+    assert_problem(response, reqwest::StatusCode::UNAUTHORIZED, "invalid-token").await;
+}
+
+/// Registers `email` with `password`, asserting 201; returns the created user.
+pub async fn register(server: &TestServer, email: &str, password: &str) -> serde_json::Value {
+    let response = client()
+        .post(server.url("/v1/users"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    response.json().await.unwrap()
+}
