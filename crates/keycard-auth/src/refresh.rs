@@ -56,6 +56,7 @@ pub async fn refresh(
             &sealed,
             now,
             self.settings().sessions.refresh_grace.as_i64(),
+            self.settings().sessions.refresh_replays,
         )
         .await?;
     let (session, refresh, kind) = match rotation {

@@ -113,3 +113,96 @@ async fn an_existing_world_readable_database_is_closed_up() {
         assert_eq!(mode, 0o600, "keycard.sqlite3{suffix}: {mode:o}");
     }
 }
+
+/// A family created before migration 0002 (no replay count) is upgraded with a count of 0:
+/// its previous token replays up to the bound, then the family is revoked.
+#[tokio::test]
+async fn a_family_from_before_the_replay_count_is_bounded_after_upgrade() {
+    use keycard_core::opaque::{OpaqueKind, OpaqueToken};
+    use keycard_core::session::seal_successor;
+    use keycard_core::store::{Rotation, SessionStore as _};
+    use sqlx::migrate::Migrator;
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions as _, Connection as _};
+
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("old.sqlite3");
+    // The database as the release with only 0001 left it.
+    let only_0001 = scratch.path().join("migrations");
+    std::fs::create_dir(&only_0001).unwrap();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        manifest.join("migrations/sqlite/0001_initial.sql"),
+        only_0001.join("0001_initial.sql"),
+    )
+    .unwrap();
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    Migrator::new(only_0001.as_path())
+        .await
+        .unwrap()
+        .run(&mut conn)
+        .await
+        .unwrap();
+    // Generation 1, rotated at 100 from `first` to `second`, in the 0001 columns.
+    let first = OpaqueToken::generate(OpaqueKind::Refresh).unwrap();
+    let second = OpaqueToken::generate(OpaqueKind::Refresh).unwrap();
+    let sealed = seal_successor(&first, &second).unwrap();
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, kind, created_at, last_seen_at, \
+         idle_timeout_secs, absolute_expiry, expires_at, generation, rotated_at, \
+         sealed_successor) VALUES ('s1', 'u1', 'refresh', 0, 100, 3600, 86400, 3700, 1, 100, ?)",
+    )
+    .bind(&sealed)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for (token, generation) in [(&first, 0), (&second, 1)] {
+        sqlx::query(
+            "INSERT INTO session_tokens (digest, session_id, generation) VALUES (?, 's1', ?)",
+        )
+        .bind(&token.digest().as_bytes()[..])
+        .bind(generation)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let present = |now: i64| {
+        let next = OpaqueToken::generate(OpaqueKind::Refresh).unwrap();
+        let sealed = seal_successor(&first, &next).unwrap();
+        let store = &store;
+        let first = &first;
+        async move {
+            store
+                .rotate_refresh(
+                    &first.digest(),
+                    &next.digest(),
+                    &sealed,
+                    UnixTime::from_secs(now),
+                    30,
+                    2,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    for now in [101, 102] {
+        let rotation = present(now).await;
+        assert!(
+            matches!(rotation, Rotation::Replayed { .. }),
+            "{rotation:?}"
+        );
+    }
+    let rotation = present(103).await;
+    assert!(
+        matches!(rotation, Rotation::ReuseDetected(_)),
+        "{rotation:?}"
+    );
+}

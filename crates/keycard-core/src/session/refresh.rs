@@ -3,8 +3,11 @@
 //!
 //! Every refresh returns a new token. The store keeps each issued token's digest with its
 //! generation. Presenting the current generation rotates. Presenting the one before, within
-//! the grace window, is a lost response or a racing tab: it gets the same successor again.
-//! Anything else from the family is theft, and the whole family is revoked.
+//! the grace window, is a lost response or a racing tab: it gets the same successor again,
+//! but only a bounded number of times per rotation (`max_replays`, counted in
+//! [`RefreshState::replays`] and reset by every rotation), so whoever holds a previous token
+//! cannot mint access tokens from it for the whole window. Anything else from the family,
+//! a replay beyond the bound included, is theft, and the whole family is revoked.
 //!
 //! The store never holds a raw token, yet a replay must return the successor itself. So
 //! the successor is kept sealed (AES-256-GCM) under a key derived from the token it
@@ -63,6 +66,10 @@ pub struct RefreshState {
     pub rotated_at: Option<UnixTime>,
     /// The current token, sealed under the previous one (see the module docs).
     pub sealed_successor: Option<Vec<u8>>,
+    /// How many times the previous token has been answered with a replay since the last
+    /// rotation (which resets it to 0). The store increments it in the same atomic step
+    /// that decides [`RotationDecision::Replay`].
+    pub replays: u32,
     /// Set once the family is revoked; it never rotates again.
     pub revoked: Option<RevokeReason>,
 }
@@ -79,9 +86,11 @@ impl RefreshState {
 pub enum RotationDecision {
     /// The current token: mint the successor (compare-and-swap on the generation).
     Rotate,
-    /// The previous token within the grace window: answer with the same successor.
+    /// The previous token within the grace window, replayed fewer than `max_replays` times
+    /// since the last rotation: count one more replay and answer with the same successor.
     Replay,
-    /// An older token, or the previous one after the window: revoke the family.
+    /// An older token, or the previous one after the window or once its replays are used
+    /// up: revoke the family.
     Reuse,
     /// The family was already revoked.
     Revoked(RevokeReason),
@@ -90,7 +99,18 @@ pub enum RotationDecision {
 impl RefreshState {
     /// The rule, in one place: every backend applies it inside its own atomic step (the
     /// Redis backend mirrors it in Lua, and the shared conformance suite holds them equal).
-    pub fn decide(&self, presented: u64, now: UnixTime, grace_secs: i64) -> RotationDecision {
+    ///
+    /// The previous token within `grace_secs` of the rotation is a replay while
+    /// [`replays`](Self::replays) is below `max_replays`; the store must then increment
+    /// `replays` in the same atomic step. Past the bound it is reuse, exactly as an older
+    /// token is; `max_replays = 0` never replays.
+    pub fn decide(
+        &self,
+        presented: u64,
+        now: UnixTime,
+        grace_secs: i64,
+        max_replays: u32,
+    ) -> RotationDecision {
         if let Some(reason) = self.revoked {
             return RotationDecision::Revoked(reason);
         }
@@ -100,7 +120,8 @@ impl RefreshState {
         let within_grace = self
             .rotated_at
             .is_some_and(|at| now <= at.plus_secs(grace_secs));
-        if presented.checked_add(1) == Some(self.generation) && within_grace {
+        let replays_left = self.replays < max_replays;
+        if presented.checked_add(1) == Some(self.generation) && within_grace && replays_left {
             RotationDecision::Replay
         } else {
             RotationDecision::Reuse
@@ -161,6 +182,7 @@ mod tests {
             generation,
             rotated_at: rotated_at.map(UnixTime::from_secs),
             sealed_successor: None,
+            replays: 0,
             revoked: None,
         }
     }
@@ -168,37 +190,64 @@ mod tests {
     #[test]
     fn the_rotation_rule() {
         let now = UnixTime::from_secs(1000);
-        assert_eq!(state(0, None).decide(0, now, 30), RotationDecision::Rotate);
         assert_eq!(
-            state(3, Some(980)).decide(3, now, 30),
+            state(0, None).decide(0, now, 30, 3),
             RotationDecision::Rotate
         );
         assert_eq!(
-            state(3, Some(980)).decide(2, now, 30),
+            state(3, Some(980)).decide(3, now, 30, 3),
+            RotationDecision::Rotate
+        );
+        assert_eq!(
+            state(3, Some(980)).decide(2, now, 30, 3),
             RotationDecision::Replay
         );
         assert_eq!(
-            state(3, Some(970)).decide(2, now, 30),
+            state(3, Some(970)).decide(2, now, 30, 3),
             RotationDecision::Replay
         );
         assert_eq!(
-            state(3, Some(969)).decide(2, now, 30),
+            state(3, Some(969)).decide(2, now, 30, 3),
             RotationDecision::Reuse
         );
         assert_eq!(
-            state(3, Some(999)).decide(1, now, 30),
+            state(3, Some(999)).decide(1, now, 30, 3),
             RotationDecision::Reuse
         );
         assert_eq!(
-            state(3, Some(999)).decide(4, now, 30),
+            state(3, Some(999)).decide(4, now, 30, 3),
             RotationDecision::Reuse
         );
         let mut revoked = state(3, Some(999));
         revoked.revoked = Some(RevokeReason::Logout);
         assert_eq!(
-            revoked.decide(3, now, 30),
+            revoked.decide(3, now, 30, 3),
             RotationDecision::Revoked(RevokeReason::Logout)
         );
+    }
+
+    #[test]
+    fn the_previous_token_replays_at_most_max_replays_times() {
+        let now = UnixTime::from_secs(1000);
+        let mut family = state(3, Some(990));
+        for used in 0..3 {
+            family.replays = used;
+            assert_eq!(family.decide(2, now, 30, 3), RotationDecision::Replay);
+        }
+        family.replays = 3;
+        assert_eq!(family.decide(2, now, 30, 3), RotationDecision::Reuse);
+        assert_eq!(
+            family.decide(3, now, 30, 3),
+            RotationDecision::Rotate,
+            "the current token still rotates once the replays are used up"
+        );
+        assert_eq!(
+            state(3, Some(990)).decide(2, now, 30, 0),
+            RotationDecision::Reuse,
+            "0 replays: the previous token is never replayed"
+        );
+        family.replays = u32::MAX;
+        assert_eq!(family.decide(2, now, 30, u32::MAX), RotationDecision::Reuse);
     }
 
     #[test]

@@ -97,8 +97,11 @@ pub trait SessionStore: Send + Sync {
     /// Deletes every session of the user; returns their ids.
     async fn delete_user_sessions(&self, user: &UserId) -> StoreResult<Vec<SessionId>>;
     /// Presents a refresh token: applies [`RefreshState::decide`](crate::session::RefreshState::decide)
-    /// atomically. On `Rotate`, `successor` becomes current and `sealed_successor` is kept
-    /// for replays; exactly one of N concurrent callers presenting the same token rotates.
+    /// atomically. On `Rotate`, `successor` becomes current, `sealed_successor` is kept
+    /// for replays and the replay count is reset to 0; exactly one of N concurrent callers
+    /// presenting the same token rotates. On `Replay` the family's replay count goes up by
+    /// one in the same atomic step, so of N concurrent presentations of the previous token
+    /// at most `max_replays` (per rotation) are `Replayed`; the next is `ReuseDetected`.
     async fn rotate_refresh(
         &self,
         presented: &TokenDigest,
@@ -106,6 +109,7 @@ pub trait SessionStore: Send + Sync {
         sealed_successor: &[u8],
         now: UnixTime,
         grace_secs: i64,
+        max_replays: u32,
     ) -> StoreResult<Rotation>;
     /// Deletes expired sessions and their tokens; returns how many sessions went. Backends
     /// with native expiry may return 0.

@@ -9,6 +9,8 @@ use keycard_core::store::{Rotation, SessionStore, StoreError};
 use super::fixtures::{at, cookie, family, token, user_id};
 
 const GRACE: i64 = 30;
+/// The replay bound of the tests not about it: more than any of them replays.
+const REPLAYS: u32 = 5;
 
 fn generation(rotation: &Rotation) -> u64 {
     let session = match rotation {
@@ -28,13 +30,80 @@ async fn rotate<S: SessionStore + ?Sized>(
     previous: &OpaqueToken,
     now: i64,
 ) -> (Rotation, OpaqueToken) {
+    rotate_bounded(store, previous, now, REPLAYS).await
+}
+
+/// [`rotate`] with the previous token replayed at most `max_replays` times per rotation.
+async fn rotate_bounded<S: SessionStore + ?Sized>(
+    store: &S,
+    previous: &OpaqueToken,
+    now: i64,
+    max_replays: u32,
+) -> (Rotation, OpaqueToken) {
     let (next, digest) = token(OpaqueKind::Refresh);
     let sealed = seal_successor(previous, &next).unwrap();
     let rotation = store
-        .rotate_refresh(&previous.digest(), &digest, &sealed, at(now), GRACE)
+        .rotate_refresh(
+            &previous.digest(),
+            &digest,
+            &sealed,
+            at(now),
+            GRACE,
+            max_replays,
+        )
         .await
         .unwrap();
     (rotation, next)
+}
+
+/// The family's replay count as the rotation answered it.
+fn replays(rotation: &Rotation) -> u32 {
+    let session = match rotation {
+        Rotation::Rotated(s) | Rotation::ReuseDetected(s) | Rotation::Dead(s) => s,
+        Rotation::Replayed { session, .. } => session,
+        Rotation::Unknown => panic!("no session in {rotation:?}"),
+    };
+    match &session.kind {
+        SessionKind::Refresh(state) => state.replays,
+        SessionKind::Cookie => panic!("a cookie session rotated"),
+    }
+}
+
+/// Asserts that `rotation` is a replay of `successor`, sealed under `previous`.
+fn assert_replays(rotation: &Rotation, previous: &OpaqueToken, successor: &OpaqueToken) {
+    let Rotation::Replayed {
+        sealed_successor, ..
+    } = rotation
+    else {
+        panic!("expected a replay, got {rotation:?}");
+    };
+    let opened = open_successor(previous, sealed_successor).expect("opens with the presented");
+    assert_eq!(opened.expose_secret(), successor.expose_secret());
+}
+
+/// Asserts that the family of `current` is revoked as `reuse_detected` and opens nothing.
+async fn assert_revoked_for_reuse<S: SessionStore + ?Sized>(
+    store: &S,
+    current: &OpaqueToken,
+    id: &keycard_core::SessionId,
+    now: i64,
+) {
+    let (rotation, _) = rotate(store, current, now).await;
+    let Rotation::Dead(session) = rotation else {
+        panic!("expected a dead family, got {rotation:?}");
+    };
+    let SessionKind::Refresh(state) = session.kind else {
+        panic!("not a family")
+    };
+    assert_eq!(state.revoked, Some(RevokeReason::ReuseDetected));
+    assert!(
+        store
+            .load_session_by_token(&current.digest(), at(now))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.load_session(id, at(now)).await.unwrap().is_none());
 }
 
 pub async fn create_then_load_by_token_and_by_id<S: SessionStore + ?Sized>(store: Arc<S>) {
@@ -344,8 +413,9 @@ pub async fn rotation_race_mints_exactly_one_successor<S: SessionStore + ?Sized 
             let (next, next_digest) = token(OpaqueKind::Refresh);
             let sealed = seal_successor(&first, &next).unwrap();
             barrier.wait().await;
+            // Enough replays for every loser: this race is about the one winner.
             let rotation = store
-                .rotate_refresh(&first.digest(), &next_digest, &sealed, at(10), GRACE)
+                .rotate_refresh(&first.digest(), &next_digest, &sealed, at(10), GRACE, 63)
                 .await
                 .unwrap();
             (rotation, next)
@@ -508,4 +578,120 @@ pub async fn expired_family_does_not_rotate<S: SessionStore + ?Sized>(store: Arc
             .unwrap()
             .is_none()
     );
+}
+
+pub async fn previous_token_replays_at_most_max_replays_times<S: SessionStore + ?Sized>(
+    store: Arc<S>,
+) {
+    let user = user_id();
+    let (family, first, digest) = family(&user);
+    store.create_session(&family, &digest).await.unwrap();
+    let (_, second) = rotate_bounded(&*store, &first, 100, 3).await;
+    for (n, now) in [(1, 101), (2, 102), (3, 103)] {
+        let (rotation, _) = rotate_bounded(&*store, &first, now, 3).await;
+        assert_replays(&rotation, &first, &second);
+        assert_eq!(replays(&rotation), n, "each replay is counted");
+    }
+    // One more, still inside the grace window: reuse, exactly as an older token.
+    let (rotation, _) = rotate_bounded(&*store, &first, 104, 3).await;
+    assert!(
+        matches!(rotation, Rotation::ReuseDetected(_)),
+        "{rotation:?}"
+    );
+    assert_revoked_for_reuse(&*store, &second, &family.id, 105).await;
+}
+
+pub async fn a_rotation_resets_the_replay_count<S: SessionStore + ?Sized>(store: Arc<S>) {
+    let user = user_id();
+    let (family, first, digest) = family(&user);
+    store.create_session(&family, &digest).await.unwrap();
+    let (_, second) = rotate_bounded(&*store, &first, 100, 2).await;
+    for now in [101, 102] {
+        let (rotation, _) = rotate_bounded(&*store, &first, now, 2).await;
+        assert_replays(&rotation, &first, &second);
+    }
+    let (rotation, third) = rotate_bounded(&*store, &second, 110, 2).await;
+    assert!(matches!(rotation, Rotation::Rotated(_)), "{rotation:?}");
+    assert_eq!(replays(&rotation), 0, "the rotation reset the count");
+    // `second` is now the previous token, with a fresh allowance of two.
+    for now in [111, 112] {
+        let (rotation, _) = rotate_bounded(&*store, &second, now, 2).await;
+        assert_replays(&rotation, &second, &third);
+    }
+    let (rotation, _) = rotate_bounded(&*store, &second, 113, 2).await;
+    assert!(
+        matches!(rotation, Rotation::ReuseDetected(_)),
+        "{rotation:?}"
+    );
+    assert_revoked_for_reuse(&*store, &third, &family.id, 114).await;
+}
+
+pub async fn zero_replays_never_replays_the_previous_token<S: SessionStore + ?Sized>(
+    store: Arc<S>,
+) {
+    let user = user_id();
+    let (family, first, digest) = family(&user);
+    store.create_session(&family, &digest).await.unwrap();
+    let (rotation, second) = rotate_bounded(&*store, &first, 100, 0).await;
+    assert!(matches!(rotation, Rotation::Rotated(_)), "{rotation:?}");
+    // The same instant as the rotation, well inside the grace window.
+    let (rotation, _) = rotate_bounded(&*store, &first, 100, 0).await;
+    assert!(
+        matches!(rotation, Rotation::ReuseDetected(_)),
+        "{rotation:?}"
+    );
+    assert_revoked_for_reuse(&*store, &second, &family.id, 101).await;
+}
+
+pub async fn replay_race_is_bounded<S: SessionStore + ?Sized + 'static>(store: Arc<S>) {
+    const TASKS: usize = 32;
+    const MAX_REPLAYS: u32 = 3;
+    let user = user_id();
+    let (family, first, digest) = family(&user);
+    store.create_session(&family, &digest).await.unwrap();
+    let (rotation, second) = rotate_bounded(&*store, &first, 100, MAX_REPLAYS).await;
+    assert!(matches!(rotation, Rotation::Rotated(_)), "{rotation:?}");
+    let first = Arc::new(first);
+    let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (store, first, barrier) = (store.clone(), first.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let (next, next_digest) = token(OpaqueKind::Refresh);
+            let sealed = seal_successor(&first, &next).unwrap();
+            barrier.wait().await;
+            store
+                .rotate_refresh(
+                    &first.digest(),
+                    &next_digest,
+                    &sealed,
+                    at(110),
+                    GRACE,
+                    MAX_REPLAYS,
+                )
+                .await
+                .unwrap()
+        }));
+    }
+    let (mut replayed, mut reused, mut dead) = (0, 0, 0);
+    for task in tasks {
+        let rotation = task.await.unwrap();
+        match &rotation {
+            Rotation::Replayed { .. } => {
+                assert_replays(&rotation, &first, &second);
+                replayed += 1;
+            }
+            Rotation::ReuseDetected(_) => reused += 1,
+            Rotation::Dead(_) => dead += 1,
+            other => panic!("unexpected outcome in the race: {other:?}"),
+        }
+    }
+    assert_eq!(replayed, MAX_REPLAYS, "exactly max_replays replays");
+    assert_eq!(reused, 1, "the first one past the bound revokes the family");
+    assert_eq!(
+        dead,
+        TASKS - 1 - MAX_REPLAYS as usize,
+        "the rest find it dead"
+    );
+    assert_revoked_for_reuse(&*store, &second, &family.id, 111).await;
 }

@@ -119,6 +119,7 @@ impl SessionStore for MemoryStore {
         sealed_successor: &[u8],
         now: UnixTime,
         grace_secs: i64,
+        max_replays: u32,
     ) -> StoreResult<Rotation> {
         let mut state = self.state()?;
         let Some((id, generation)) = state.tokens.get(presented.as_bytes()).cloned() else {
@@ -131,7 +132,15 @@ impl SessionStore for MemoryStore {
             return Ok(Rotation::Unknown);
         };
         // Under the one lock, the compare-and-swap of the SQL backends cannot fail.
-        match plan(session, generation, sealed_successor, now, grace_secs) {
+        let step = plan(
+            session,
+            generation,
+            sealed_successor,
+            now,
+            grace_secs,
+            max_replays,
+        );
+        match step {
             Step::Answer(answer) => Ok(answer),
             Step::Rotate { from, session } => {
                 state
@@ -139,6 +148,17 @@ impl SessionStore for MemoryStore {
                     .insert(*successor.as_bytes(), (id.clone(), from + 1));
                 state.sessions.insert(id, session.clone());
                 Ok(Rotation::Rotated(session))
+            }
+            Step::Replay {
+                session,
+                sealed_successor,
+                ..
+            } => {
+                state.sessions.insert(id, session.clone());
+                Ok(Rotation::Replayed {
+                    session,
+                    sealed_successor,
+                })
             }
             Step::Revoke { session, .. } => {
                 state.sessions.insert(id, session.clone());

@@ -1,8 +1,9 @@
 //! The PostgreSQL backend: every store in one database (or one schema of it), shared by
 //! several Keycard instances.
 //!
-//! - this file: connecting (optionally inside a schema), migrations, and mapping `sqlx`
-//!   errors into [`StoreError`];
+//! - this file: connecting (optionally inside a schema), migrations, the timeouts that make
+//!   a database that is down fail fast (`StoreError::Backend`, never a hang), and mapping
+//!   `sqlx` errors into [`StoreError`];
 //! - `sessions.rs`: sessions and refresh families;
 //! - `rotation.rs`: the statements of the shared refresh-rotation loop
 //!   (`sql::rotation`);
@@ -36,8 +37,13 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// Connections per instance: rotation holds one for the length of a short transaction.
 const MAX_CONNECTIONS: u32 = 16;
 
-/// How long a caller waits for a pooled connection before the store reports failure.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a caller waits for a pooled connection (opening a new one included) before the
+/// store reports `StoreError::Backend`, which the server answers with 503: a database that
+/// is down fails requests fast instead of hanging them.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long the first connection, made when the store is opened, may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Every store in PostgreSQL.
 #[derive(Debug)]
@@ -69,8 +75,9 @@ impl PostgresStore {
         let options: PgConnectOptions = url.parse().map_err(store_error)?;
         // One plain connection first: an unreachable server fails here at once, where the
         // pool would retry a refused connection until its timeout.
-        let mut first = PgConnection::connect_with(&options)
+        let mut first = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
             .await
+            .map_err(|_| StoreError::Backend("PostgreSQL: connecting timed out".into()))?
             .map_err(store_error)?;
         let mut pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)

@@ -63,12 +63,13 @@ impl RotationSql for PostgresStore {
     ) -> StoreResult<bool> {
         let swapped = sqlx::query(
             "UPDATE sessions SET generation = $1, rotated_at = $2, sealed_successor = $3, \
-             last_seen_at = $4, expires_at = $5 \
-             WHERE id = $6 AND generation = $7 AND revoked_reason IS NULL",
+             replays = $4, last_seen_at = $5, expires_at = $6 \
+             WHERE id = $7 AND generation = $8 AND revoked_reason IS NULL",
         )
         .bind(row.generation)
         .bind(row.rotated_at)
         .bind(&row.sealed_successor)
+        .bind(row.replays)
         .bind(row.last_seen_at)
         .bind(row.expires_at)
         .bind(&row.id)
@@ -96,6 +97,26 @@ impl RotationSql for PostgresStore {
         .await
         .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn count_replay(
+        &self,
+        tx: &mut Self::Tx,
+        id: &str,
+        at: i64,
+        replays: i64,
+    ) -> StoreResult<bool> {
+        let counted = sqlx::query(
+            "UPDATE sessions SET replays = replays + 1 \
+             WHERE id = $1 AND generation = $2 AND replays = $3 AND revoked_reason IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(replays)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        Ok(counted.rows_affected() > 0)
     }
 
     async fn revoke_reused(&self, tx: &mut Self::Tx, id: &str, at: i64) -> StoreResult<bool> {

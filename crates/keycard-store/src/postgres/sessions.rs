@@ -26,8 +26,8 @@ impl SessionStore for PostgresStore {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, kind, created_at, last_seen_at, \
              idle_timeout_secs, absolute_expiry, expires_at, user_agent, ip, label, \
-             generation, rotated_at, sealed_successor, revoked_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             generation, rotated_at, sealed_successor, replays, revoked_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&row.id)
         .bind(&row.user_id)
@@ -43,6 +43,7 @@ impl SessionStore for PostgresStore {
         .bind(row.generation)
         .bind(row.rotated_at)
         .bind(&row.sealed_successor)
+        .bind(row.replays)
         .bind(&row.revoked_reason)
         .execute(&mut *tx)
         .await
@@ -147,6 +148,7 @@ impl SessionStore for PostgresStore {
         sealed_successor: &[u8],
         now: UnixTime,
         grace_secs: i64,
+        max_replays: u32,
     ) -> StoreResult<Rotation> {
         rotation::rotate_refresh(
             self,
@@ -155,6 +157,7 @@ impl SessionStore for PostgresStore {
             sealed_successor,
             now,
             grace_secs,
+            max_replays,
         )
         .await
     }

@@ -2,7 +2,8 @@
 //! short strings, a revocation as one string.
 //!
 //! The Lua scripts read some session fields by name (`kind`, `seen`, `idle`, `abs`, `gen`,
-//! `rotated`, `sealed`, `revoked`), so those names are part of the scripts' contract too.
+//! `rotated`, `sealed`, `replays`, `revoked`), so those names are part of the scripts'
+//! contract too.
 
 use std::collections::HashMap;
 
@@ -42,6 +43,7 @@ pub(super) fn session_fields(session: &Session) -> Vec<(&'static str, Vec<u8>)> 
         if let Some(sealed) = &state.sealed_successor {
             fields.push(("sealed", sealed.clone()));
         }
+        fields.push(("replays", state.replays.to_string().into_bytes()));
         if let Some(reason) = state.revoked {
             fields.push(("revoked", text(reason.as_str())));
         }
@@ -109,6 +111,8 @@ pub(super) fn session_from_fields(
             generation: required_number(fields, "gen")?,
             rotated_at: number(fields, "rotated")?.map(UnixTime::from_secs),
             sealed_successor: fields.get("sealed").cloned(),
+            // Absent in families written before replays were counted: none yet.
+            replays: number(fields, "replays")?.unwrap_or(0),
             revoked: text(fields, "revoked")?
                 .map(|name| RevokeReason::parse(&name).ok_or_else(|| corrupt("revoked")))
                 .transpose()?,
@@ -223,6 +227,7 @@ mod tests {
             generation: 7,
             rotated_at: Some(UnixTime::from_secs(15)),
             sealed_successor: Some(vec![0, 255, b' ', b'\n']),
+            replays: 4,
             revoked: Some(RevokeReason::ReuseDetected),
         });
         assert_eq!(round_trip(&session), session);

@@ -2,7 +2,7 @@
 //! Redis Cluster. (Users, keys and the audit log always live in SQL.)
 //!
 //! ```text
-//! mod.rs          RedisStore, the connection (standalone or cluster), error mapping
+//! mod.rs          RedisStore, the connection (standalone or cluster), deadlines, error mapping
 //! key_names.rs    every key name, and the layout table: one user's records share a slot
 //! codec.rs        how a session, an index entry and a revocation are spelled in Redis
 //! scripts.rs      the Lua scripts, each one atomic step (the rotation rule is one of them)
@@ -17,6 +17,10 @@
 //! index entries in other slots say where to look; they are written before and removed after
 //! the script, and are only ever routing hints (see `index.rs` for what a crash between the
 //! two steps can and cannot do).
+//!
+//! A server that is down or does not answer fails each operation within a few seconds
+//! (`StoreError::Backend`, never a hang), and a standalone store reconnects by itself once
+//! the server is back.
 //!
 //! Needs Redis 7.0 or later (`EXPIRE ... NX | GT`, `ZADD ... GT`), standalone or cluster.
 //!
@@ -56,8 +60,15 @@ use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
 use self::key_names::KeyNames;
 
-/// How long to wait for a connection, and for any one reply.
-const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one attempt to connect to a server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long to wait for any one reply.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The longest a connection, or any one command (reconnecting included), may take before the
+/// store gives up with `StoreError::Backend` (the server's 503) instead of hanging.
+const DEADLINE: Duration = Duration::from_secs(4);
 
 /// Sessions, refresh families and revocations in Redis, every key under one prefix.
 ///
@@ -86,14 +97,20 @@ impl RedisStore {
     /// `redis` crate was built with it) and keeps the connection, reconnecting as needed.
     /// `prefix` starts every key, so several stores can share one server; it must not
     /// contain a brace.
+    ///
+    /// An unreachable server fails the call within a few seconds. Once connected, a server
+    /// that goes away fails each operation within a few seconds, and the first failure
+    /// starts a reconnection in the background: when the server is back, the same store
+    /// works again.
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
         let keys = keys_for(prefix)?;
         let client = redis::Client::open(url).map_err(backend)?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(TIMEOUT))
-            .set_response_timeout(Some(TIMEOUT))
-            .set_number_of_retries(3);
-        let manager = ConnectionManager::new_with_config(client, config)
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let manager = within_deadline(ConnectionManager::new_with_config(client, config))
             .await
             .map_err(backend)?;
         Ok(Self {
@@ -103,15 +120,17 @@ impl RedisStore {
     }
 
     /// Connects to a Redis Cluster through any of its `nodes` (`redis://host:port`); the
-    /// rest of the cluster is discovered. `prefix` as for [`connect`](Self::connect).
+    /// rest of the cluster is discovered. `prefix` as for [`connect`](Self::connect); the
+    /// same deadlines apply, and the cluster connection reconnects to nodes by itself.
     pub async fn connect_cluster(nodes: &[&str], prefix: &str) -> StoreResult<Self> {
         let keys = keys_for(prefix)?;
-        let cluster = ClusterClient::builder(nodes.iter().copied())
-            .connection_timeout(TIMEOUT)
-            .response_timeout(TIMEOUT)
+        let client = ClusterClient::builder(nodes.iter().copied())
+            .connection_timeout(CONNECT_TIMEOUT)
+            // Also the bound on a whole request, its retries and redirections included.
+            .response_timeout(RESPONSE_TIMEOUT)
             .build()
-            .map_err(backend)?
-            .get_async_connection()
+            .map_err(backend)?;
+        let cluster = within_deadline(client.get_async_connection())
             .await
             .map_err(backend)?;
         Ok(Self {
@@ -150,7 +169,24 @@ fn ttl_secs(until: UnixTime, now: UnixTime) -> i64 {
         .clamp(1, 100 * 365 * 24 * 3600)
 }
 
-/// The two kinds of connection, behind the one trait commands, pipelines and scripts use.
+/// `request`, or a timeout error once [`DEADLINE`] has passed. The client's own timeouts
+/// should answer first; this is the bound whatever happens inside it (a reconnection's
+/// retries, a cluster's redirections).
+async fn within_deadline<T>(
+    request: impl Future<Output = Result<T, RedisError>>,
+) -> Result<T, RedisError> {
+    tokio::time::timeout(DEADLINE, request)
+        .await
+        .unwrap_or_else(|_| {
+            Err(RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer within the store's deadline",
+            )))
+        })
+}
+
+/// The two kinds of connection, behind the one trait commands, pipelines and scripts use;
+/// every request is bounded by [`DEADLINE`].
 #[derive(Clone)]
 enum Connection {
     /// One server, reconnecting on failure.
@@ -161,10 +197,11 @@ enum Connection {
 
 impl ConnectionLike for Connection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
+        let request = match self {
             Self::Standalone(c) => c.req_packed_command(cmd),
             Self::Cluster(c) => c.req_packed_command(cmd),
-        }
+        };
+        Box::pin(within_deadline(request))
     }
 
     fn req_packed_commands<'a>(
@@ -173,10 +210,11 @@ impl ConnectionLike for Connection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
+        let request = match self {
             Self::Standalone(c) => c.req_packed_commands(pipeline, offset, count),
             Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
+        };
+        Box::pin(within_deadline(request))
     }
 
     fn get_db(&self) -> i64 {

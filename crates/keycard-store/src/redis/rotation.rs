@@ -21,6 +21,7 @@ impl RedisStore {
         sealed_successor: &[u8],
         now: UnixTime,
         grace_secs: i64,
+        max_replays: u32,
     ) -> StoreResult<Rotation> {
         let mut conn = self.conn();
         let hex = digest_hex(presented);
@@ -45,6 +46,7 @@ impl RedisStore {
             .arg(sealed_successor)
             .arg(now.as_secs())
             .arg(grace_secs)
+            .arg(max_replays)
             .invoke_async(&mut conn)
             .await
             .map_err(backend)?;

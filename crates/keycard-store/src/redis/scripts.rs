@@ -84,9 +84,9 @@ return 1
 });
 
 /// Presents a refresh token (SessionStore::rotate_refresh). ARGV: member, presented hex,
-/// successor hex, sealed successor, now, grace seconds. Returns `{outcome}` or `{outcome,
-/// HGETALL of the session after the step...}`, the outcome one of `unknown`, `conflict`,
-/// `dead`, `rotated`, `replayed`, `reuse`.
+/// successor hex, sealed successor, now, grace seconds, max replays. Returns `{outcome}` or
+/// `{outcome, HGETALL of the session after the step...}`, the outcome one of `unknown`,
+/// `conflict`, `dead`, `rotated`, `replayed`, `reuse`.
 pub(super) static ROTATE: LazyLock<Script> = LazyLock::new(|| {
     session_script(
         r"
@@ -99,7 +99,8 @@ end
 -- routing hint, never evidence.
 local presented = redis.call('HGET', KEYS[2], ARGV[2])
 if not presented then return {'unknown'} end
-local f = redis.call('HMGET', KEYS[1], 'kind', 'seen', 'idle', 'abs', 'gen', 'rotated', 'revoked')
+local f = redis.call('HMGET', KEYS[1], 'kind', 'seen', 'idle', 'abs', 'gen', 'rotated', 'revoked',
+  'replays')
 if f[1] ~= 'refresh' then return {'unknown'} end
 local now = tonumber(ARGV[5])
 if now >= deadline(f[2], f[3], f[4]) then return answer('dead') end
@@ -114,13 +115,16 @@ if presented == generation then                                   -- Rotate (CAS
   if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return {'conflict'} end
   local successor = string.format('%d', generation + 1)
   redis.call('HSET', KEYS[1], 'gen', successor, 'rotated', ARGV[5], 'sealed', ARGV[4],
-    'seen', ARGV[5])
+    'replays', '0', 'seen', ARGV[5])
   redis.call('HSET', KEYS[2], ARGV[3], successor)
   keep(deadline(now, f[3], f[4]), now, ARGV[1])
   return answer('rotated')
 end
 local within_grace = f[6] and now <= tonumber(f[6]) + tonumber(ARGV[6])
-if presented + 1 == generation and within_grace then             -- Replay
+-- A family written before the replay count existed has no field: none counted yet.
+local replays_left = (tonumber(f[8]) or 0) < tonumber(ARGV[7])
+if presented + 1 == generation and within_grace and replays_left then  -- Replay (counted)
+  redis.call('HINCRBY', KEYS[1], 'replays', 1)
   return answer('replayed')
 end
 redis.call('HSET', KEYS[1], 'revoked', 'reuse_detected')        -- Reuse

@@ -265,9 +265,17 @@ impl SessionStore for RedisStore {
         sealed_successor: &[u8],
         now: UnixTime,
         grace_secs: i64,
+        max_replays: u32,
     ) -> StoreResult<Rotation> {
-        self.rotate(presented, successor, sealed_successor, now, grace_secs)
-            .await
+        self.rotate(
+            presented,
+            successor,
+            sealed_successor,
+            now,
+            grace_secs,
+            max_replays,
+        )
+        .await
     }
 
     async fn sweep_expired_sessions(&self, now: UnixTime) -> StoreResult<u64> {

@@ -13,7 +13,8 @@
 //!    [`RefreshState::decide`](keycard_core::session::RefreshState::decide) exactly as the
 //!    memory backend does under its lock;
 //! 5. write the [`Step`] with a compare-and-swap on the generation it was planned from (and
-//!    on the family not being revoked), file the successor's digest, and commit.
+//!    on the family not being revoked; for a replay, also on the replay count it read),
+//!    file the successor's digest (a rotation only), and commit.
 //!
 //! The lock of step 3 serialises the attempts. SQLite's `BEGIN IMMEDIATE` takes the
 //! database's write lock before the first read, so attempts run one after another, each
@@ -21,15 +22,22 @@
 //! attempts queue on the family's row; under READ COMMITTED the waiting statement then reads
 //! the row as the winner committed it. Either way the second attempt plans from the rotated
 //! generation, so its token is now the previous one: a replay of the same successor within
-//! the grace window, reuse after it.
+//! the grace window while replays are left, reuse after it or once they are used up.
+//!
+//! # Why N concurrent replays are bounded
+//!
+//! A replay is a write too: it sets the replay count to one more than it read, only if the
+//! family still holds the generation and the count it was planned from. Attempts that read
+//! the same count cannot both win, so the count grows by one per `Replayed` answer, and the
+//! attempt that reads `max_replays` plans a revocation instead.
 //!
 //! The compare-and-swap of step 5 keeps the write correct without relying on that lock: a
 //! step planned from a stale read matches no row, the attempt is rolled back, and the loop
 //! starts again from step 1 with fresh reads. After [`MAX_ATTEMPTS`] lost swaps it gives up
 //! with a backend error rather than guess.
 //!
-//! Nothing is half-written: an answer that needs no write (`Unknown`, `Dead`, `Replayed`)
-//! and every error drop the transaction, which rolls it back; only a won swap commits.
+//! Nothing is half-written: an answer that needs no write (`Unknown`, `Dead`) and every
+//! error drop the transaction, which rolls it back; only a won swap commits.
 
 use async_trait::async_trait;
 use keycard_core::UnixTime;
@@ -37,7 +45,7 @@ use keycard_core::opaque::TokenDigest;
 use keycard_core::store::{Rotation, StoreError, StoreResult};
 
 use super::MAX_ATTEMPTS;
-use super::rows::{SessionRow, read_generation, stored_generation};
+use super::rows::{SessionRow, read_generation, stored_generation, stored_replays};
 use crate::rotation::{Step, plan};
 
 /// The statements of one rotation attempt, as one SQL backend spells them (placeholders,
@@ -87,6 +95,16 @@ pub(crate) trait RotationSql: Sync {
         generation: i64,
     ) -> StoreResult<()>;
 
+    /// Sets the replay count of session `id` to `replays + 1` if it is still at generation
+    /// `at` with `replays` counted, and not revoked; whether it did.
+    async fn count_replay(
+        &self,
+        tx: &mut Self::Tx,
+        id: &str,
+        at: i64,
+        replays: i64,
+    ) -> StoreResult<bool>;
+
     /// Marks session `id` revoked as `reuse_detected` if it is still at generation `at` and
     /// not revoked; whether it did.
     async fn revoke_reused(&self, tx: &mut Self::Tx, id: &str, at: i64) -> StoreResult<bool>;
@@ -104,6 +122,7 @@ pub(crate) async fn rotate_refresh<D: RotationSql>(
     sealed_successor: &[u8],
     now: UnixTime,
     grace_secs: i64,
+    max_replays: u32,
 ) -> StoreResult<Rotation> {
     for _ in 0..MAX_ATTEMPTS {
         let mut tx = db.begin().await?;
@@ -122,6 +141,7 @@ pub(crate) async fn rotate_refresh<D: RotationSql>(
             sealed_successor,
             now,
             grace_secs,
+            max_replays,
         );
         let answer = match step {
             Step::Answer(answer) => return Ok(answer),
@@ -136,6 +156,28 @@ pub(crate) async fn rotate_refresh<D: RotationSql>(
                 db.file_token(&mut tx, successor, &row.id, row.generation)
                     .await?;
                 Rotation::Rotated(session)
+            }
+            Step::Replay {
+                at,
+                replays,
+                session,
+                sealed_successor,
+            } => {
+                if !db
+                    .count_replay(
+                        &mut tx,
+                        session.id.as_str(),
+                        stored_generation(at)?,
+                        stored_replays(replays),
+                    )
+                    .await?
+                {
+                    continue;
+                }
+                Rotation::Replayed {
+                    session,
+                    sealed_successor,
+                }
             }
             Step::Revoke { at, session } => {
                 if !db

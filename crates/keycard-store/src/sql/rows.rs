@@ -28,6 +28,16 @@ pub(crate) fn read_generation(stored: i64) -> StoreResult<u64> {
     u64::try_from(stored).map_err(|_| corrupt(format!("negative generation {stored}")))
 }
 
+/// A replay count as stored.
+pub(crate) fn stored_replays(replays: u32) -> i64 {
+    i64::from(replays)
+}
+
+/// A stored replay count, checked.
+pub(crate) fn read_replays(stored: i64) -> StoreResult<u32> {
+    u32::try_from(stored).map_err(|_| corrupt(format!("replay count {stored} out of range")))
+}
+
 /// A row of `sessions`.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct SessionRow {
@@ -46,6 +56,8 @@ pub(crate) struct SessionRow {
     pub generation: i64,
     pub rotated_at: Option<i64>,
     pub sealed_successor: Option<Vec<u8>>,
+    /// Replays of the previous token since the last rotation (migration 0002).
+    pub replays: i64,
     pub revoked_reason: Option<String>,
 }
 
@@ -71,6 +83,7 @@ impl SessionRow {
             generation: stored_generation(refresh.generation)?,
             rotated_at: refresh.rotated_at.map(UnixTime::as_secs),
             sealed_successor: refresh.sealed_successor,
+            replays: stored_replays(refresh.replays),
             revoked_reason: refresh.revoked.map(|r| r.as_str().to_owned()),
         })
     }
@@ -83,6 +96,7 @@ impl SessionRow {
                 generation: read_generation(self.generation)?,
                 rotated_at: self.rotated_at.map(UnixTime::from_secs),
                 sealed_successor: self.sealed_successor,
+                replays: read_replays(self.replays)?,
                 revoked: self
                     .revoked_reason
                     .map(|name| {
@@ -307,6 +321,7 @@ mod tests {
                 generation: 3,
                 rotated_at: Some(UnixTime::from_secs(90)),
                 sealed_successor: Some(vec![0, 1, 255]),
+                replays: 2,
                 revoked: Some(RevokeReason::ReuseDetected),
             }),
             created_at: UnixTime::from_secs(10),
@@ -346,6 +361,9 @@ mod tests {
         assert!(matches!(row.into_session(), Err(StoreError::Corrupt(_))));
         let mut row = SessionRow::from_session(&family()).unwrap();
         row.revoked_reason = Some("bored".into());
+        assert!(matches!(row.into_session(), Err(StoreError::Corrupt(_))));
+        let mut row = SessionRow::from_session(&family()).unwrap();
+        row.replays = -1;
         assert!(matches!(row.into_session(), Err(StoreError::Corrupt(_))));
         assert!(parse_role("boss").is_err());
     }

@@ -64,12 +64,13 @@ impl RotationSql for SqliteStore {
     ) -> StoreResult<bool> {
         let swapped = sqlx::query(
             "UPDATE sessions SET generation = ?, rotated_at = ?, sealed_successor = ?, \
-             last_seen_at = ?, expires_at = ? \
+             replays = ?, last_seen_at = ?, expires_at = ? \
              WHERE id = ? AND generation = ? AND revoked_reason IS NULL",
         )
         .bind(row.generation)
         .bind(row.rotated_at)
         .bind(&row.sealed_successor)
+        .bind(row.replays)
         .bind(row.last_seen_at)
         .bind(row.expires_at)
         .bind(&row.id)
@@ -95,6 +96,26 @@ impl RotationSql for SqliteStore {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn count_replay(
+        &self,
+        tx: &mut Self::Tx,
+        id: &str,
+        at: i64,
+        replays: i64,
+    ) -> StoreResult<bool> {
+        let counted = sqlx::query(
+            "UPDATE sessions SET replays = replays + 1 \
+             WHERE id = ? AND generation = ? AND replays = ? AND revoked_reason IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(replays)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        Ok(counted.rows_affected() > 0)
     }
 
     async fn revoke_reused(&self, tx: &mut Self::Tx, id: &str, at: i64) -> StoreResult<bool> {

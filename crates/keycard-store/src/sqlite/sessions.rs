@@ -30,8 +30,8 @@ impl SessionStore for SqliteStore {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, kind, created_at, last_seen_at, \
              idle_timeout_secs, absolute_expiry, expires_at, user_agent, ip, label, \
-             generation, rotated_at, sealed_successor, revoked_reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             generation, rotated_at, sealed_successor, replays, revoked_reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&row.id)
         .bind(&row.user_id)
@@ -47,6 +47,7 @@ impl SessionStore for SqliteStore {
         .bind(row.generation)
         .bind(row.rotated_at)
         .bind(&row.sealed_successor)
+        .bind(row.replays)
         .bind(&row.revoked_reason)
         .execute(&mut *tx)
         .await
@@ -148,6 +149,7 @@ impl SessionStore for SqliteStore {
         sealed_successor: &[u8],
         now: UnixTime,
         grace_secs: i64,
+        max_replays: u32,
     ) -> StoreResult<Rotation> {
         rotation::rotate_refresh(
             self,
@@ -156,6 +158,7 @@ impl SessionStore for SqliteStore {
             sealed_successor,
             now,
             grace_secs,
+            max_replays,
         )
         .await
     }

@@ -138,7 +138,7 @@ pub async fn a_leftover_successor_route_is_unknown(
     let (next, next_digest) = token(OpaqueKind::Refresh);
     let sealed = seal_successor(&stray, &next).unwrap();
     let rotation = store
-        .rotate_refresh(&stray_digest, &next_digest, &sealed, at(1), 30)
+        .rotate_refresh(&stray_digest, &next_digest, &sealed, at(1), 30, 3)
         .await
         .unwrap();
     assert_eq!(rotation, Rotation::Unknown, "a route is not evidence");
@@ -146,7 +146,7 @@ pub async fn a_leftover_successor_route_is_unknown(
     let (next, next_digest) = token(OpaqueKind::Refresh);
     let sealed = seal_successor(&first, &next).unwrap();
     let rotation = store
-        .rotate_refresh(&digest, &next_digest, &sealed, at(2), 30)
+        .rotate_refresh(&digest, &next_digest, &sealed, at(2), 30, 3)
         .await
         .unwrap();
     let Rotation::Rotated(rotated) = rotation else {
@@ -158,7 +158,7 @@ pub async fn a_leftover_successor_route_is_unknown(
     let (late, late_digest) = token(OpaqueKind::Refresh);
     let sealed = seal_successor(&first, &late).unwrap();
     let rotation = store
-        .rotate_refresh(&digest, &late_digest, &sealed, at(3), 30)
+        .rotate_refresh(&digest, &late_digest, &sealed, at(3), 30, 3)
         .await
         .unwrap();
     assert!(
