@@ -136,14 +136,20 @@ mod tests {
         assert!(check_origin(ISSUER, None, Some("same-origin")).is_ok());
         assert!(check_origin(ISSUER, None, Some("cross-site")).is_err());
         assert!(check_origin(ISSUER, None, None).is_err());
-        assert!(same_origin("http://127.0.0.1:8080/base", "http://127.0.0.1:8080"));
+        assert!(same_origin(
+            "http://127.0.0.1:8080/base",
+            "http://127.0.0.1:8080"
+        ));
     }
 
     #[test]
     fn origins_compare_with_default_ports_and_case_normalised() {
         assert!(same_origin("https://h:443", "https://h"));
         assert!(same_origin("https://h", "https://h:443"));
-        assert!(same_origin("https://Auth.Example.COM/x", "https://auth.example.com"));
+        assert!(same_origin(
+            "https://Auth.Example.COM/x",
+            "https://auth.example.com"
+        ));
         assert!(same_origin("http://h:80", "http://h"));
         assert!(!same_origin("https://h", "http://h"));
         assert!(!same_origin("https://h", "https://h:8443"));

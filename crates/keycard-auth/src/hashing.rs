@@ -123,7 +123,12 @@ mod tests {
         }
         let third = pool.run(|_| ()).await;
         assert!(
-            matches!(third, Err(AuthError::Busy { retry_after_secs: 30 })),
+            matches!(
+                third,
+                Err(AuthError::Busy {
+                    retry_after_secs: 30
+                })
+            ),
             "{third:?}"
         );
         release.send(()).unwrap();

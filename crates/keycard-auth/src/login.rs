@@ -22,10 +22,10 @@
 //! - **Sessions**: every login draws a new session id and a new token; nothing a client
 //!   sends is ever adopted as either ([`crate::session`]).
 
+use keycard_core::UnixTime;
 use keycard_core::audit::AuditKind;
 use keycard_core::session::{ClientMeta, Session};
 use keycard_core::user::{Email, PasswordCheck, PasswordHash, User};
-use keycard_core::UnixTime;
 use zeroize::Zeroizing;
 
 use crate::error::AuthError;
@@ -198,7 +198,9 @@ impl Auth {
             .sessions
             .list_user_sessions(&user.id, now)
             .await?;
-        let excess = live.len().saturating_sub(usize::try_from(cap).unwrap_or(usize::MAX));
+        let excess = live
+            .len()
+            .saturating_sub(usize::try_from(cap).unwrap_or(usize::MAX));
         let oldest = live.iter().filter(|s| s.id != new.id).take(excess);
         for session in oldest {
             self.end_session(&session.id, now).await?;

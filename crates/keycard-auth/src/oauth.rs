@@ -111,109 +111,108 @@ pub struct ActiveToken {
 }
 
 impl Auth {
-/// Introspects `token` at `now`. The kind is read from the token itself; a hint is not
-/// needed (RFC 7662 section 2.1 lets the server ignore it).
-pub async fn introspect(
-    &self,
-    _client: &AuthenticatedClient,
-    token: &str,
-    now: UnixTime,
-) -> Result<Introspection, AuthError> {
-    if let Some(session) = self.opaque_session(token, now).await? {
-        let (token_type, iat) = match &session.kind {
-            SessionKind::Refresh(family) => (
-                "refresh_token",
-                family.rotated_at.unwrap_or(session.created_at),
-            ),
-            SessionKind::Cookie => ("session_token", session.created_at),
+    /// Introspects `token` at `now`. The kind is read from the token itself; a hint is not
+    /// needed (RFC 7662 section 2.1 lets the server ignore it).
+    pub async fn introspect(
+        &self,
+        _client: &AuthenticatedClient,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<Introspection, AuthError> {
+        if let Some(session) = self.opaque_session(token, now).await? {
+            let (token_type, iat) = match &session.kind {
+                SessionKind::Refresh(family) => (
+                    "refresh_token",
+                    family.rotated_at.unwrap_or(session.created_at),
+                ),
+                SessionKind::Cookie => ("session_token", session.created_at),
+            };
+            return Ok(Introspection::active(ActiveToken {
+                token_type,
+                exp: session.expires_at().as_secs(),
+                iat: iat.as_secs(),
+                iss: self.settings().issuer.clone(),
+                sub: session.user_id,
+                sid: session.id,
+                aud: None,
+                jti: None,
+            }));
+        }
+        let Ok(bearer) = self.verify_bearer(token, now) else {
+            return Ok(Introspection::INACTIVE);
         };
-        return Ok(Introspection::active(ActiveToken {
-            token_type,
-            exp: session.expires_at().as_secs(),
-            iat: iat.as_secs(),
-            iss: self.settings().issuer.clone(),
-            sub: session.user_id,
-            sid: session.id,
-            aud: None,
-            jti: None,
-        }));
+        if self.settings().tokens.revocation == Revocation::On
+            && self
+                .stores()
+                .sessions
+                .load_session(&bearer.session_id, now)
+                .await?
+                .is_none()
+        {
+            return Ok(Introspection::INACTIVE);
+        }
+        let settings = self.settings();
+        Ok(Introspection::active(ActiveToken {
+            token_type: "access_token",
+            exp: bearer.expires_at.as_secs(),
+            iat: bearer.issued_at.as_secs(),
+            iss: settings.issuer.clone(),
+            aud: Some(settings.audience.clone()),
+            jti: jti_of(token),
+            sub: bearer.user_id,
+            sid: bearer.session_id,
+        }))
     }
-    let Ok(bearer) = self.verify_bearer(token, now) else {
-        return Ok(Introspection::INACTIVE);
-    };
-    if self.settings().tokens.revocation == Revocation::On
-        && self
+
+    /// Revokes the session `token` belongs to, if it is a valid token of this server; records
+    /// `session_revoked`. Returns whether a session ended.
+    pub async fn revoke_token(
+        &self,
+        _client: &AuthenticatedClient,
+        token: &str,
+        client: &ClientMeta,
+        now: UnixTime,
+    ) -> Result<bool, AuthError> {
+        let (user_id, session_id) = match self.opaque_session(token, now).await? {
+            Some(session) => (session.user_id, session.id),
+            None => match self.verify_bearer(token, now) {
+                Ok(bearer) => (bearer.user_id, bearer.session_id),
+                Err(_) => return Ok(false),
+            },
+        };
+        self.end_session(&session_id, now).await?;
+        self.audit(
+            AuditKind::SessionRevoked,
+            Some(&user_id),
+            Some(&session_id),
+            client,
+            now,
+        )
+        .await;
+        Ok(true)
+    }
+
+    /// The live session of an opaque token: a family whose current token it is, or a cookie
+    /// session. Looking it up never rotates or touches anything.
+    async fn opaque_session(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<Option<Session>, AuthError> {
+        let (token, kind) = if let Ok(token) = OpaqueToken::parse(OpaqueKind::Refresh, token) {
+            (token, "refresh")
+        } else if let Ok(token) = OpaqueToken::parse(OpaqueKind::Session, token) {
+            (token, "cookie")
+        } else {
+            return Ok(None);
+        };
+        Ok(self
             .stores()
             .sessions
-            .load_session(&bearer.session_id, now)
+            .load_session_by_token(&token.digest(), now)
             .await?
-            .is_none()
-    {
-        return Ok(Introspection::INACTIVE);
+            .filter(|session| session.kind.name() == kind && session.is_live(now)))
     }
-    let settings = self.settings();
-    Ok(Introspection::active(ActiveToken {
-        token_type: "access_token",
-        exp: bearer.expires_at.as_secs(),
-        iat: bearer.issued_at.as_secs(),
-        iss: settings.issuer.clone(),
-        aud: Some(settings.audience.clone()),
-        jti: jti_of(token),
-        sub: bearer.user_id,
-        sid: bearer.session_id,
-    }))
-}
-
-/// Revokes the session `token` belongs to, if it is a valid token of this server; records
-/// `session_revoked`. Returns whether a session ended.
-pub async fn revoke_token(
-    &self,
-    _client: &AuthenticatedClient,
-    token: &str,
-    client: &ClientMeta,
-    now: UnixTime,
-) -> Result<bool, AuthError> {
-    let (user_id, session_id) = match self.opaque_session(token, now).await? {
-        Some(session) => (session.user_id, session.id),
-        None => match self.verify_bearer(token, now) {
-            Ok(bearer) => (bearer.user_id, bearer.session_id),
-            Err(_) => return Ok(false),
-        },
-    };
-    self.end_session(&session_id, now).await?;
-    self.audit(
-        AuditKind::SessionRevoked,
-        Some(&user_id),
-        Some(&session_id),
-        client,
-        now,
-    )
-    .await;
-    Ok(true)
-}
-
-/// The live session of an opaque token: a family whose current token it is, or a cookie
-/// session. Looking it up never rotates or touches anything.
-async fn opaque_session(
-    &self,
-    token: &str,
-    now: UnixTime,
-) -> Result<Option<Session>, AuthError> {
-    let (token, kind) = if let Ok(token) = OpaqueToken::parse(OpaqueKind::Refresh, token) {
-        (token, "refresh")
-    } else if let Ok(token) = OpaqueToken::parse(OpaqueKind::Session, token) {
-        (token, "cookie")
-    } else {
-        return Ok(None);
-    };
-    Ok(self
-        .stores()
-        .sessions
-        .load_session_by_token(&token.digest(), now)
-        .await?
-        .filter(|session| session.kind.name() == kind && session.is_live(now)))
-}
-
 }
 
 /// The `jti` of an access token that has already been verified.

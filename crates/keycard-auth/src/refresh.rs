@@ -36,90 +36,89 @@ pub struct Refreshed {
 }
 
 impl Auth {
-/// Presents a refresh token.
-pub async fn refresh(
-    &self,
-    presented: &str,
-    client: &ClientMeta,
-    now: UnixTime,
-) -> Result<Refreshed, AuthError> {
-    let presented = OpaqueToken::parse(OpaqueKind::Refresh, presented)
-        .map_err(|_| AuthError::InvalidToken("malformed"))?;
-    let successor = OpaqueToken::generate(OpaqueKind::Refresh)?;
-    let sealed = seal_successor(&presented, &successor)?;
-    let rotation = self
-        .stores()
-        .sessions
-        .rotate_refresh(
-            &presented.digest(),
-            &successor.digest(),
-            &sealed,
-            now,
-            self.settings().sessions.refresh_grace.as_i64(),
-            self.settings().sessions.refresh_replays,
-        )
-        .await?;
-    let (session, refresh, kind) = match rotation {
-        Rotation::Rotated(session) => (session, successor, AuditKind::Refresh),
-        Rotation::Replayed {
-            session,
-            sealed_successor,
-        } => {
-            let again = open_successor(&presented, &sealed_successor)
-                .ok_or(AuthError::InvalidToken("unsealable_successor"))?;
-            self.events().replayed();
-            (session, again, AuditKind::RefreshReplayed)
-        }
-        Rotation::ReuseDetected(session) => {
-            self.revoke(Revoked::Session(session.id.clone()), now).await?;
-            self.events().reuse_detected();
-            self.events().revoked(1);
-            tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: family revoked");
-            self.audit(
-                AuditKind::ReuseDetected,
-                Some(&session.user_id),
-                Some(&session.id),
-                client,
+    /// Presents a refresh token.
+    pub async fn refresh(
+        &self,
+        presented: &str,
+        client: &ClientMeta,
+        now: UnixTime,
+    ) -> Result<Refreshed, AuthError> {
+        let presented = OpaqueToken::parse(OpaqueKind::Refresh, presented)
+            .map_err(|_| AuthError::InvalidToken("malformed"))?;
+        let successor = OpaqueToken::generate(OpaqueKind::Refresh)?;
+        let sealed = seal_successor(&presented, &successor)?;
+        let rotation = self
+            .stores()
+            .sessions
+            .rotate_refresh(
+                &presented.digest(),
+                &successor.digest(),
+                &sealed,
                 now,
+                self.settings().sessions.refresh_grace.as_i64(),
+                self.settings().sessions.refresh_replays,
             )
-            .await;
-            return Err(AuthError::InvalidToken("reuse_detected"));
+            .await?;
+        let (session, refresh, kind) = match rotation {
+            Rotation::Rotated(session) => (session, successor, AuditKind::Refresh),
+            Rotation::Replayed {
+                session,
+                sealed_successor,
+            } => {
+                let again = open_successor(&presented, &sealed_successor)
+                    .ok_or(AuthError::InvalidToken("unsealable_successor"))?;
+                self.events().replayed();
+                (session, again, AuditKind::RefreshReplayed)
+            }
+            Rotation::ReuseDetected(session) => {
+                self.revoke(Revoked::Session(session.id.clone()), now)
+                    .await?;
+                self.events().reuse_detected();
+                self.events().revoked(1);
+                tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: family revoked");
+                self.audit(
+                    AuditKind::ReuseDetected,
+                    Some(&session.user_id),
+                    Some(&session.id),
+                    client,
+                    now,
+                )
+                .await;
+                return Err(AuthError::InvalidToken("reuse_detected"));
+            }
+            Rotation::Dead(_) => return Err(AuthError::InvalidToken("revoked")),
+            Rotation::Unknown => return Err(AuthError::InvalidToken("unknown_refresh_token")),
+        };
+        self.refuse_if_account_ended(&session, now).await?;
+        let access = self.mint(&session.user_id, &session.id, now)?;
+        if kind == AuditKind::Refresh {
+            self.events().refreshed();
         }
-        Rotation::Dead(_) => return Err(AuthError::InvalidToken("revoked")),
-        Rotation::Unknown => return Err(AuthError::InvalidToken("unknown_refresh_token")),
-    };
-    self.refuse_if_account_ended(&session, now).await?;
-    let access = self.mint(&session.user_id, &session.id, now)?;
-    if kind == AuditKind::Refresh {
-        self.events().refreshed();
+        self.audit(kind, Some(&session.user_id), Some(&session.id), client, now)
+            .await;
+        Ok(Refreshed {
+            session,
+            access,
+            refresh,
+        })
     }
-    self.audit(
-        kind,
-        Some(&session.user_id),
-        Some(&session.id),
-        client,
-        now,
-    )
-    .await;
-    Ok(Refreshed {
-        session,
-        access,
-        refresh,
-    })
-}
 
-/// Ends the family and refuses if its account is gone or disabled, or the family was
-/// created before the account's `not_before`.
-async fn refuse_if_account_ended(&self, session: &Session, now: UnixTime) -> Result<(), AuthError> {
-    let user = self.stores().users.load_user(&session.user_id).await?;
-    let rule = match user {
-        None => "unknown_user",
-        Some(user) if user.disabled => "user_disabled",
-        Some(user) if session.created_at < user.not_before => "revoked",
-        Some(_) => return Ok(()),
-    };
-    self.end_session(&session.id, now).await?;
-    tracing::info!(session = %session.id, user = %session.user_id, rule, "refresh refused: the account's sessions had ended; family ended");
-    Err(AuthError::InvalidToken(rule))
-}
+    /// Ends the family and refuses if its account is gone or disabled, or the family was
+    /// created before the account's `not_before`.
+    async fn refuse_if_account_ended(
+        &self,
+        session: &Session,
+        now: UnixTime,
+    ) -> Result<(), AuthError> {
+        let user = self.stores().users.load_user(&session.user_id).await?;
+        let rule = match user {
+            None => "unknown_user",
+            Some(user) if user.disabled => "user_disabled",
+            Some(user) if session.created_at < user.not_before => "revoked",
+            Some(_) => return Ok(()),
+        };
+        self.end_session(&session.id, now).await?;
+        tracing::info!(session = %session.id, user = %session.user_id, rule, "refresh refused: the account's sessions had ended; family ended");
+        Err(AuthError::InvalidToken(rule))
+    }
 }

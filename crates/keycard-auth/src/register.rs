@@ -19,41 +19,35 @@ use crate::error::AuthError;
 use crate::service::Auth;
 
 impl Auth {
-/// Creates an account. `EmailTaken` if the normalised email has one; `Throttled` past the
-/// per-address limit.
-pub async fn register(
-    &self,
-    email: &str,
-    password: Zeroizing<String>,
-    client: &ClientMeta,
-    now: UnixTime,
-) -> Result<User, AuthError> {
-    if let Err(retry) = self.limiter().check_registration(client.ip_addr(), now) {
-        self.events().registration_throttled();
-        return Err(retry.into());
+    /// Creates an account. `EmailTaken` if the normalised email has one; `Throttled` past the
+    /// per-address limit.
+    pub async fn register(
+        &self,
+        email: &str,
+        password: Zeroizing<String>,
+        client: &ClientMeta,
+        now: UnixTime,
+    ) -> Result<User, AuthError> {
+        if let Err(retry) = self.limiter().check_registration(client.ip_addr(), now) {
+            self.events().registration_throttled();
+            return Err(retry.into());
+        }
+        let email = Email::parse(email).map_err(|invalid| AuthError::InvalidEmail(invalid.0))?;
+        check_password(&password, &email)
+            .map_err(|rejected| AuthError::WeakPassword(rejected.rule()))?;
+        let hash = self
+            .inner()
+            .hashing
+            .run(move |hasher| hasher.hash(&password))
+            .await??;
+        let user = User::new(email, hash, now)?;
+        match self.stores().users.create_user(&user).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(AuthError::EmailTaken),
+            Err(error) => return Err(error.into()),
+        }
+        self.audit(AuditKind::UserCreated, Some(&user.id), None, client, now)
+            .await;
+        Ok(user)
     }
-    let email = Email::parse(email).map_err(|invalid| AuthError::InvalidEmail(invalid.0))?;
-    check_password(&password, &email)
-        .map_err(|rejected| AuthError::WeakPassword(rejected.rule()))?;
-    let hash = self
-        .inner()
-        .hashing
-        .run(move |hasher| hasher.hash(&password))
-        .await??;
-    let user = User::new(email, hash, now)?;
-    match self.stores().users.create_user(&user).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => return Err(AuthError::EmailTaken),
-        Err(error) => return Err(error.into()),
-    }
-    self.audit(
-        AuditKind::UserCreated,
-        Some(&user.id),
-        None,
-        client,
-        now,
-    )
-    .await;
-    Ok(user)
-}
 }

@@ -96,6 +96,7 @@ impl Auth {
         self.0.keys.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[allow(dead_code)] // TEMPORARY until key rotation lands
     pub(crate) fn keys_mut(&self) -> RwLockWriteGuard<'_, KeySet> {
         self.0.keys.write().unwrap_or_else(PoisonError::into_inner)
     }

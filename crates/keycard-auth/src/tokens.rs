@@ -44,35 +44,35 @@ struct AccessClaims<'a> {
 }
 
 impl Auth {
-/// Mints an access token for `user` in session `sid`, signed with the active key.
-pub(crate) fn mint(
-    &self,
-    user: &UserId,
-    sid: &SessionId,
-    now: UnixTime,
-) -> Result<AccessToken, AuthError> {
-    let settings = self.settings();
-    let lifetime = settings.tokens.access_token_lifetime;
-    let claims = AccessClaims {
-        iss: &settings.issuer,
-        sub: user.as_str(),
-        aud: &settings.audience,
-        exp: now.plus_secs(lifetime.as_i64()).as_secs(),
-        iat: now.as_secs(),
-        // 128 random bits, from the same generator as every public id.
-        jti: SessionId::generate()?.as_str().to_owned(),
-        sid: sid.as_str(),
-    };
-    let keys = self.keys();
-    let key = keys
-        .active()
-        .ok_or_else(|| AuthError::internal("no active signing key"))?;
-    let token = jwt::sign(key, Some(ACCESS_TOKEN_TYP), &claims)?;
-    Ok(AccessToken {
-        token,
-        expires_in: lifetime.get(),
-    })
-}
+    /// Mints an access token for `user` in session `sid`, signed with the active key.
+    pub(crate) fn mint(
+        &self,
+        user: &UserId,
+        sid: &SessionId,
+        now: UnixTime,
+    ) -> Result<AccessToken, AuthError> {
+        let settings = self.settings();
+        let lifetime = settings.tokens.access_token_lifetime;
+        let claims = AccessClaims {
+            iss: &settings.issuer,
+            sub: user.as_str(),
+            aud: &settings.audience,
+            exp: now.plus_secs(lifetime.as_i64()).as_secs(),
+            iat: now.as_secs(),
+            // 128 random bits, from the same generator as every public id.
+            jti: SessionId::generate()?.as_str().to_owned(),
+            sid: sid.as_str(),
+        };
+        let keys = self.keys();
+        let key = keys
+            .active()
+            .ok_or_else(|| AuthError::internal("no active signing key"))?;
+        let token = jwt::sign(key, Some(ACCESS_TOKEN_TYP), &claims)?;
+        Ok(AccessToken {
+            token,
+            expires_in: lifetime.get(),
+        })
+    }
 }
 
 /// Who a verified access token speaks for.
@@ -89,34 +89,33 @@ pub struct Bearer {
 }
 
 impl Auth {
-/// Verifies a bearer token: size cap, signature, `typ`, `iss`, `aud`, `exp` with the
-/// configured leeway, `sub` and `sid` present; then the revocation set, unless revocation
-/// is off. The error's rule says which check failed.
-pub fn verify_bearer(&self, token: &str, now: UnixTime) -> Result<Bearer, AuthError> {
-    let settings = self.settings();
-    let validation = Validation::access_token(&settings.issuer, &settings.audience)
-        .with_leeway_secs(settings.tokens.leeway.as_i64())
-        .with_max_token_bytes(settings.tokens.max_token_bytes);
-    let verified = validation
-        .verify(&self.keys(), token, now)
-        .map_err(|error| AuthError::InvalidToken(error.rule()))?;
-    let claims = &verified.claims;
-    let missing = |claim| AuthError::InvalidToken(TokenError::MissingClaim(claim).rule());
-    let sub = claims.sub().ok_or_else(|| missing("sub"))?;
-    let sid = claims.sid().ok_or_else(|| missing("sid"))?;
-    let iat = claims.iat().ok_or_else(|| missing("iat"))?;
-    let exp = claims.exp().ok_or_else(|| missing("exp"))?;
-    if settings.tokens.revocation == Revocation::On {
-        self
-            .revocations()
-            .check(Some(sid), Some(sub), Some(iat))
+    /// Verifies a bearer token: size cap, signature, `typ`, `iss`, `aud`, `exp` with the
+    /// configured leeway, `sub` and `sid` present; then the revocation set, unless revocation
+    /// is off. The error's rule says which check failed.
+    pub fn verify_bearer(&self, token: &str, now: UnixTime) -> Result<Bearer, AuthError> {
+        let settings = self.settings();
+        let validation = Validation::access_token(&settings.issuer, &settings.audience)
+            .with_leeway_secs(settings.tokens.leeway.as_i64())
+            .with_max_token_bytes(settings.tokens.max_token_bytes);
+        let verified = validation
+            .verify(&self.keys(), token, now)
             .map_err(|error| AuthError::InvalidToken(error.rule()))?;
+        let claims = &verified.claims;
+        let missing = |claim| AuthError::InvalidToken(TokenError::MissingClaim(claim).rule());
+        let sub = claims.sub().ok_or_else(|| missing("sub"))?;
+        let sid = claims.sid().ok_or_else(|| missing("sid"))?;
+        let iat = claims.iat().ok_or_else(|| missing("iat"))?;
+        let exp = claims.exp().ok_or_else(|| missing("exp"))?;
+        if settings.tokens.revocation == Revocation::On {
+            self.revocations()
+                .check(Some(sid), Some(sub), Some(iat))
+                .map_err(|error| AuthError::InvalidToken(error.rule()))?;
+        }
+        Ok(Bearer {
+            user_id: UserId::new(sub),
+            session_id: SessionId::new(sid),
+            issued_at: iat,
+            expires_at: exp,
+        })
     }
-    Ok(Bearer {
-        user_id: UserId::new(sub),
-        session_id: SessionId::new(sid),
-        issued_at: iat,
-        expires_at: exp,
-    })
-}
 }

@@ -11,7 +11,7 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{Scratch, TestServer, args, client, scratch};
 use keycard_core::SystemClock;
 use keycard_server::config::Mode;
 use reqwest::{Method, Response, StatusCode};

@@ -114,7 +114,10 @@ fn the_command_line_names_every_setting() {
     assert_eq!(s.addr.port(), 9000);
     assert!(matches!(s.stores.user_store, StoreUrl::Postgres(_)));
     assert!(matches!(s.stores.session_store, StoreUrl::Redis(_)));
-    assert_eq!(s.auth.issuer, "https://auth.example", "trailing slash dropped");
+    assert_eq!(
+        s.auth.issuer, "https://auth.example",
+        "trailing slash dropped"
+    );
     assert_eq!(s.auth.audience, "api");
     assert_eq!(s.auth.tokens.signing_algorithm, Algorithm::ES256);
     assert_eq!(s.auth.tokens.access_token_lifetime.get(), 300);
@@ -301,9 +304,17 @@ fn an_issuer_with_its_default_port_is_the_browsers_origin() {
 fn trusted_proxies_parse_from_flags_and_toml() {
     let file = ServeArgs::from_toml("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
     let settings = resolve(file).unwrap();
-    assert!(settings.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+    assert!(
+        settings
+            .trusted_proxies
+            .contains("10.2.3.4".parse().unwrap())
+    );
     assert!(settings.trusted_proxies.contains("::1".parse().unwrap()));
-    assert!(!settings.trusted_proxies.contains("192.0.2.1".parse().unwrap()));
+    assert!(
+        !settings
+            .trusted_proxies
+            .contains("192.0.2.1".parse().unwrap())
+    );
     assert!(ServeArgs::from_toml("trusted_proxies = \"proxy.local\"\n").is_err());
 }
 
@@ -399,8 +410,17 @@ fn clients_are_one_form_everywhere_checked_and_never_shown() {
     let from_file = ServeArgs::from_toml(&format!("clients = \"{text}\"\n")).unwrap();
     assert_eq!(from_flag.clients, from_file.clients);
     let s = resolve(from_flag).unwrap();
-    assert_eq!(s.auth.clients.get("worker").unwrap().secret.expose(), secret);
-    assert!(resolve(ServeArgs::default()).unwrap().auth.clients.is_empty());
+    assert_eq!(
+        s.auth.clients.get("worker").unwrap().secret.expose(),
+        secret
+    );
+    assert!(
+        resolve(ServeArgs::default())
+            .unwrap()
+            .auth
+            .clients
+            .is_empty()
+    );
     let debug = format!("{s:?}");
     assert!(
         debug.contains("worker") && !debug.contains(secret),

@@ -178,7 +178,12 @@ async fn session_mode_end_to_end(backend: Backend) {
     let set = jar.store(&response);
     let token = jar.get(SESSION_COOKIE).unwrap().to_owned();
     assert!(token.starts_with("kc_s_"));
-    assert_eq!(set, [normalize(&format!("{SESSION_COOKIE}={token}; {SESSION_ATTRS}"))]);
+    assert_eq!(
+        set,
+        [normalize(&format!(
+            "{SESSION_COOKIE}={token}; {SESSION_ATTRS}"
+        ))]
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["user"], created);
     let csrf = body["csrf_token"].as_str().unwrap().to_owned();
@@ -260,7 +265,9 @@ async fn hybrid_mode_end_to_end_with_instant_logout(backend: Backend) {
     assert!(refresh.starts_with("kc_r_"));
     assert_eq!(
         set,
-        [normalize(&format!("{REFRESH_COOKIE}={refresh}; {REFRESH_ATTRS}"))]
+        [normalize(&format!(
+            "{REFRESH_COOKIE}={refresh}; {REFRESH_ATTRS}"
+        ))]
     );
     let body: Value = response.json().await.unwrap();
     assert!(body.get("refresh_token").is_none());
@@ -299,7 +306,9 @@ async fn hybrid_mode_end_to_end_with_instant_logout(backend: Backend) {
     assert_ne!(rotated, refresh);
     assert_eq!(
         set,
-        [normalize(&format!("{REFRESH_COOKIE}={rotated}; {REFRESH_ATTRS}"))]
+        [normalize(&format!(
+            "{REFRESH_COOKIE}={rotated}; {REFRESH_ATTRS}"
+        ))]
     );
     let body: Value = response.json().await.unwrap();
     let access = body["access_token"].as_str().unwrap().to_owned();

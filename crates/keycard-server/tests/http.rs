@@ -17,7 +17,6 @@ use keycard_server::config::{Seconds, ServeArgs};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-
 #[tokio::test]
 async fn healthz_and_readyz_answer_on_a_fresh_data_dir() {
     let scratch = scratch("health");
@@ -38,7 +37,8 @@ async fn healthz_and_readyz_answer_on_a_fresh_data_dir() {
 
     // First start made the data dir private, with the SQLite file (private too) and the
     // key files.
-    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("keycard.sqlite3")), 0o600);
     assert_eq!(std::fs::read_dir(dir.join("keys")).unwrap().count(), 2);
@@ -52,10 +52,11 @@ async fn a_data_dir_others_can_read_is_refused_at_start() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let settings = keycard_server::Settings::resolve(args(&dir)).unwrap();
-    let refused = keycard_server::bootstrap::bootstrap(settings, Arc::new(keycard_core::SystemClock))
-        .await
-        .unwrap_err()
-        .to_string();
+    let refused =
+        keycard_server::bootstrap::bootstrap(settings, Arc::new(keycard_core::SystemClock))
+            .await
+            .unwrap_err()
+            .to_string();
     assert!(refused.contains("chmod 700"), "{refused}");
     assert!(!dir.join("keycard.sqlite3").exists(), "nothing was written");
 }

@@ -71,7 +71,10 @@ async fn past_the_limit_the_answer_is_429_with_retry_after() {
     };
     let server = start(&dir, limits).await;
     let http = client();
-    assert_eq!(register(&server, "alice@example.com").await, StatusCode::CREATED);
+    assert_eq!(
+        register(&server, "alice@example.com").await,
+        StatusCode::CREATED
+    );
 
     let ok = login(&server, "alice@example.com", PASSWORD).await;
     assert_eq!(ok.status(), StatusCode::OK);
@@ -81,7 +84,11 @@ async fn past_the_limit_the_answer_is_429_with_retry_after() {
     }
     // Two per ten minutes: one attempt back every 300 s. The right password is refused
     // too: the limit is checked before any password is.
-    assert_throttled(login(&server, "alice@example.com", PASSWORD).await, 299..=300).await;
+    assert_throttled(
+        login(&server, "alice@example.com", PASSWORD).await,
+        299..=300,
+    )
+    .await;
 
     let metrics = http
         .get(server.url("/metrics"))
@@ -140,7 +147,10 @@ async fn successful_logins_per_address_are_limited_and_open_no_session() {
         ..ServeArgs::default()
     };
     let server = start(&dir, limits).await;
-    assert_eq!(register(&server, "bob@example.com").await, StatusCode::CREATED);
+    assert_eq!(
+        register(&server, "bob@example.com").await,
+        StatusCode::CREATED
+    );
     for _ in 0..2 {
         let ok = login(&server, "bob@example.com", PASSWORD).await;
         assert_eq!(ok.status(), StatusCode::OK);
@@ -178,7 +188,10 @@ async fn a_users_live_sessions_are_capped_oldest_first() {
     // A second between logins, so "oldest" is well defined at the stores' resolution.
     let clock = std::sync::Arc::new(ManualClock::new(SystemClock.now()));
     let server = TestServer::start_with_clock(args, |routes| routes, clock.clone()).await;
-    assert_eq!(register(&server, "carol@example.com").await, StatusCode::CREATED);
+    assert_eq!(
+        register(&server, "carol@example.com").await,
+        StatusCode::CREATED
+    );
     let mut tokens = Vec::new();
     for _ in 0..5 {
         clock.advance(1);
@@ -187,15 +200,14 @@ async fn a_users_live_sessions_are_capped_oldest_first() {
         let body: Value = response.json().await.unwrap();
         tokens.push(body["access_token"].as_str().unwrap().to_owned());
     }
-    let me = |token: &str| {
-        client()
-            .get(server.url("/v1/me"))
-            .bearer_auth(token)
-            .send()
-    };
+    let me = |token: &str| client().get(server.url("/v1/me")).bearer_auth(token).send();
     // The two oldest ended, at once for their access tokens too; the newest three live.
     for (n, token) in tokens.iter().enumerate() {
-        let expected = if n < 2 { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+        let expected = if n < 2 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
         assert_eq!(me(token).await.unwrap().status(), expected, "session {n}");
     }
     let listed: Value = client()

@@ -12,7 +12,7 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, scratch, TestServer, args, client};
+use common::{Scratch, TestServer, args, client, scratch};
 use keycard_core::SystemClock;
 use keycard_core::UserId;
 use keycard_core::audit::{AuditKind, AuditQuery};

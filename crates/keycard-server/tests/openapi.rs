@@ -16,8 +16,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::StatusCode as AxumStatus;
-use common::{Scratch, scratch, TestServer, args, client};
-use keycard_server::app;
+use common::{Scratch, TestServer, args, client, scratch};
 use keycard_server::config::Mode;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

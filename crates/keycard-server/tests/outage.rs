@@ -9,7 +9,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use common::backend::{Backend, postgres_url, redis_url, start_on};
 use common::outage::Outage;
@@ -77,11 +79,21 @@ async fn assert_unavailable(what: &str, request: reqwest::RequestBuilder) {
     );
     assert!(response.headers().contains_key("retry-after"), "{what}");
     let text = response.text().await.unwrap();
-    for leak in ["redis", "Redis", "PostgreSQL", "postgres", "connection", "127.0.0.1"] {
+    for leak in [
+        "redis",
+        "Redis",
+        "PostgreSQL",
+        "postgres",
+        "connection",
+        "127.0.0.1",
+    ] {
         assert!(!text.contains(leak), "{what}: {text}");
     }
     let body: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(body["type"], "https://keycard.dev/problems/unavailable", "{what}");
+    assert_eq!(
+        body["type"], "https://keycard.dev/problems/unavailable",
+        "{what}"
+    );
     eprintln!("{what}: 503 after {:?}", started.elapsed());
 }
 
@@ -93,14 +105,18 @@ async fn wait_for(what: &str, expected: StatusCode, probe: impl Fn() -> reqwest:
         if status == expected {
             return;
         }
-        assert!(Instant::now() < deadline, "{what}: still {status} after {RECOVER_WITHIN:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what}: still {status} after {RECOVER_WITHIN:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 #[tokio::test]
 async fn redis_going_away_is_503_and_coming_back_needs_no_restart() {
-    if !Backend::PostgresRedis.available("redis_going_away_is_503_and_coming_back_needs_no_restart") {
+    if !Backend::PostgresRedis.available("redis_going_away_is_503_and_coming_back_needs_no_restart")
+    {
         return;
     }
     let redis = redis_url();
@@ -115,10 +131,15 @@ async fn redis_going_away_is_503_and_coming_back_needs_no_restart() {
         };
         let server = TestServer::start(args).await;
         let login = register_and_login(&server).await;
-        let cookie = login
-            .headers()
-            .get("set-cookie")
-            .map(|value| value.to_str().unwrap().split(';').next().unwrap().to_owned());
+        let cookie = login.headers().get("set-cookie").map(|value| {
+            value
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
         let body: Value = login.json().await.unwrap();
         let access = body["access_token"].as_str().map(str::to_owned);
         let refresh = body["refresh_token"].as_str().map(str::to_owned);
@@ -160,14 +181,20 @@ async fn redis_going_away_is_503_and_coming_back_needs_no_restart() {
         })
         .await;
         let again = self::login(&server).await;
-        assert_eq!(again.status(), StatusCode::OK, "{mode}: login after recovery");
+        assert_eq!(
+            again.status(),
+            StatusCode::OK,
+            "{mode}: login after recovery"
+        );
         server.stop().await.unwrap();
     }
 }
 
 #[tokio::test]
 async fn postgres_going_away_is_503_and_coming_back_needs_no_restart() {
-    if !Backend::PostgresRedis.available("postgres_going_away_is_503_and_coming_back_needs_no_restart") {
+    if !Backend::PostgresRedis
+        .available("postgres_going_away_is_503_and_coming_back_needs_no_restart")
+    {
         return;
     }
     let postgres = postgres_url();

@@ -205,7 +205,10 @@ async fn logins_racing_a_password_change_leave_no_session(backend: Backend) {
     assert_eq!(survivors(&server, &issued).await, 0, "of {}", issued.len());
     // Only the session that made the change is left.
     assert_eq!(listed_sessions(&server, &user).await, 1);
-    assert!(login(&server, PASSWORD).await.is_none(), "the old password is dead");
+    assert!(
+        login(&server, PASSWORD).await.is_none(),
+        "the old password is dead"
+    );
     assert!(login(&server, NEW_PASSWORD).await.is_some());
 }
 
@@ -225,7 +228,13 @@ async fn a_rehash_racing_a_password_change_never_reverts_it(backend: Backend) {
         let changer = login(&server, PASSWORD).await.unwrap();
         // Back to a hash weaker than the server's, so every racing login below reads it
         // and writes an upgrade of the old password while the change is in flight.
-        let stored = auth.stores().users.load_user(&user.id).await.unwrap().unwrap();
+        let stored = auth
+            .stores()
+            .users
+            .load_user(&user.id)
+            .await
+            .unwrap()
+            .unwrap();
         let swapped = auth
             .stores()
             .users
@@ -255,7 +264,9 @@ async fn a_rehash_racing_a_password_change_never_reverts_it(backend: Backend) {
             "round {round}: the old password works again"
         );
         // Back to the first password for the next round.
-        let back = login(&server, NEW_PASSWORD).await.expect("the new password works");
+        let back = login(&server, NEW_PASSWORD)
+            .await
+            .expect("the new password works");
         let response = client()
             .post(server.url("/v1/password"))
             .bearer_auth(&back.access)

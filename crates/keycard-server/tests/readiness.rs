@@ -8,14 +8,14 @@ mod common;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use common::{Scratch, scratch, TestServer, client};
+use common::{TestServer, client, scratch};
+use keycard_auth::Auth;
 use keycard_core::opaque::TokenDigest;
 use keycard_core::session::Session;
 use keycard_core::store::{Rotation, SessionStore, StoreError, StoreResult};
 use keycard_core::{KeySet, SessionId, SystemClock, UnixTime, UserId};
-use keycard_server::config::{ServeArgs, Settings};
-use keycard_auth::Auth;
 use keycard_server::AppState;
+use keycard_server::config::{ServeArgs, Settings};
 use keycard_store::open::{StoreUrl, open};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -63,6 +63,7 @@ impl SessionStore for Down {
         _: &[u8],
         _: UnixTime,
         _: i64,
+        _: u32,
     ) -> StoreResult<Rotation> {
         down()
     }
@@ -82,7 +83,13 @@ async fn readyz_is_503_when_a_store_fails_and_hides_its_error() {
     .unwrap();
     let mut stores = open(&StoreUrl::Memory, None, "test").await.unwrap();
     stores.sessions = Arc::new(Down);
-    let auth = Auth::new(settings.auth.clone(), stores, KeySet::new(), Arc::new(SystemClock)).unwrap();
+    let auth = Auth::new(
+        settings.auth.clone(),
+        stores,
+        KeySet::new(),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
     let state = AppState::new(settings, auth);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = TestServer::serve(listener, state, |routes| routes, None);

@@ -16,9 +16,7 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{
-    Scratch, TestServer, args, assert_problem, assert_unauthenticated, client, scratch,
-};
+use common::{Scratch, TestServer, args, assert_problem, assert_unauthenticated, client, scratch};
 use keycard_core::audit::AuditQuery;
 use keycard_core::{SessionId, SystemClock, UnixTime, UserId};
 use keycard_server::config::Mode;

@@ -100,4 +100,3 @@ pub(super) fn ip_key(ip: IpAddr) -> u128 {
         },
     }
 }
-

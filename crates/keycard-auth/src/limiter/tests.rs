@@ -41,12 +41,7 @@ fn defaults() -> Limiter {
 }
 
 /// One login attempt from `from` on `account` at `secs` after T0.
-fn attempt(
-    limiter: &Limiter,
-    from: &str,
-    account: &str,
-    secs: i64,
-) -> Result<(), RetryAfter> {
+fn attempt(limiter: &Limiter, from: &str, account: &str, secs: i64) -> Result<(), RetryAfter> {
     limiter.check(Some(ip(from)), Some(&email(account)), at(secs))
 }
 
@@ -313,12 +308,19 @@ fn successful_logins_from_one_address_are_bounded() {
 fn registrations_from_one_address_are_bounded() {
     let limiter = defaults();
     for n in 0..10 {
-        assert_eq!(limiter.check_registration(Some(ip(HOME)), at(n)), Ok(()), "{n}");
+        assert_eq!(
+            limiter.check_registration(Some(ip(HOME)), at(n)),
+            Ok(()),
+            "{n}"
+        );
     }
     assert_eq!(
         limiter.check_registration(Some(ip(HOME)), at(10)),
         refused(Limit::IpRegistrations, 80)
     );
-    assert_eq!(limiter.check_registration(Some(ip("192.0.2.2")), at(10)), Ok(()));
+    assert_eq!(
+        limiter.check_registration(Some(ip("192.0.2.2")), at(10)),
+        Ok(())
+    );
     assert_eq!(limiter.check_registration(None, at(10)), Ok(()));
 }

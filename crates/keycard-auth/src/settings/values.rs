@@ -38,7 +38,9 @@ impl FromStr for Mode {
             "session" => Ok(Self::Session),
             "jwt" => Ok(Self::Jwt),
             "hybrid" => Ok(Self::Hybrid),
-            other => Err(format!("{other:?} is not a mode: write session, jwt or hybrid")),
+            other => Err(format!(
+                "{other:?} is not a mode: write session, jwt or hybrid"
+            )),
         }
     }
 }
@@ -77,7 +79,9 @@ impl FromStr for Revocation {
         match text.trim() {
             "on" => Ok(Self::On),
             "off" => Ok(Self::Off),
-            other => Err(format!("{other:?} is not a revocation setting: write on or off")),
+            other => Err(format!(
+                "{other:?} is not a revocation setting: write on or off"
+            )),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! One layer of configuration: every setting optional. The same struct is the command
 //! line (clap reads the flag, then its `KEYCARD_*` environment variable) and the TOML file
 //! (serde, unknown keys refused), so a setting cannot exist in one source and not another.
-//! The struct is declared through [`layer!`], which also writes [`ServeArgs::over`] from
+//! The struct is declared through `layer!`, which also writes [`ServeArgs::over`] from
 //! the same field list: adding a setting is one field here, one line where its group is
 //! resolved (settings.rs), and its row in docs/CONFIG.md (a test checks the doc lists
 //! every flag).

@@ -243,7 +243,9 @@ fn auth(args: &ServeArgs, addr: SocketAddr) -> Result<AuthSettings, ConfigError>
             .signing_algorithm
             .map_or(Algorithm::EdDSA, |name| name.0),
         signing_key_rotation: args.signing_key_rotation.unwrap_or(d.signing_key_rotation),
-        access_token_lifetime: args.access_token_lifetime.unwrap_or(d.access_token_lifetime),
+        access_token_lifetime: args
+            .access_token_lifetime
+            .unwrap_or(d.access_token_lifetime),
         leeway: args.leeway.unwrap_or(d.leeway),
         max_token_bytes: args.max_token_bytes.unwrap_or(d.max_token_bytes),
         revocation: args.revocation.unwrap_or(d.revocation),
@@ -272,7 +274,9 @@ fn auth(args: &ServeArgs, addr: SocketAddr) -> Result<AuthSettings, ConfigError>
         registrations_per_ip: args
             .registration_limit_per_ip
             .unwrap_or(auth_defaults::REGISTRATION_LIMIT_PER_IP),
-        window: args.login_limit_window.unwrap_or(auth_defaults::LIMIT_WINDOW),
+        window: args
+            .login_limit_window
+            .unwrap_or(auth_defaults::LIMIT_WINDOW),
         max_entries: auth_defaults::LIMIT_MAX_ENTRIES,
     };
     auth.hashing = HashSettings {

@@ -9,7 +9,6 @@
 
 pub mod problem;
 
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keycard_auth::AuthError;
@@ -98,9 +97,7 @@ impl WebError {
     /// The rule a refused field broke, for clients to switch on.
     fn rule(&self) -> Option<&'static str> {
         match self {
-            Self::Auth(AuthError::InvalidEmail(rule) | AuthError::WeakPassword(rule)) => {
-                Some(rule)
-            }
+            Self::Auth(AuthError::InvalidEmail(rule) | AuthError::WeakPassword(rule)) => Some(rule),
             _ => None,
         }
     }
@@ -142,9 +139,7 @@ fn auth_status(error: &AuthError) -> StatusCode {
         | AuthError::InvalidToken(_)
         | AuthError::InvalidClient
         | AuthError::AdminDenied => StatusCode::UNAUTHORIZED,
-        AuthError::InvalidEmail(_) | AuthError::WeakPassword(_) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        AuthError::InvalidEmail(_) | AuthError::WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AuthError::EmailTaken => StatusCode::CONFLICT,
         AuthError::Csrf(_) => StatusCode::FORBIDDEN,
         // Without an admin token the admin routes do not exist.

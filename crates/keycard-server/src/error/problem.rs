@@ -91,14 +91,16 @@ pub async fn problem_for_bare_errors(response: Response) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => WebError::MethodNotAllowed.into_response(),
         StatusCode::PAYLOAD_TOO_LARGE => WebError::PayloadTooLarge.into_response(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => WebError::UnsupportedMediaType.into_response(),
-        status if status.is_client_error() => response_for(
-            status,
-            "bad-request",
-            "The request could not be read.",
-        ),
+        status if status.is_client_error() => {
+            response_for(status, "bad-request", "The request could not be read.")
+        }
         _ => {
             tracing::error!(%status, "a layer answered an error without a problem body");
-            response_for(status, "internal", "The server failed to handle the request.")
+            response_for(
+                status,
+                "internal",
+                "The server failed to handle the request.",
+            )
         }
     };
     let (mut parts, _) = response.into_parts();

@@ -15,14 +15,22 @@ async fn answer(error: WebError) -> (StatusCode, axum::http::HeaderMap, serde_js
     let response = error.into_response();
     let (parts, body) = response.into_parts();
     let body = axum::body::to_bytes(body, 4096).await.unwrap();
-    (parts.status, parts.headers, serde_json::from_slice(&body).unwrap())
+    (
+        parts.status,
+        parts.headers,
+        serde_json::from_slice(&body).unwrap(),
+    )
 }
 
 #[tokio::test]
 async fn every_auth_failure_has_its_status_and_type() {
     let cases: Vec<(AuthError, u16, &str)> = vec![
         (AuthError::InvalidCredentials, 401, "invalid-credentials"),
-        (AuthError::InvalidToken("bad_signature"), 401, "invalid-token"),
+        (
+            AuthError::InvalidToken("bad_signature"),
+            401,
+            "invalid-token",
+        ),
         (AuthError::AdminDenied, 401, "invalid-token"),
         (AuthError::InvalidClient, 401, "invalid-client"),
         (AuthError::Csrf("origin"), 403, "csrf"),
@@ -30,7 +38,11 @@ async fn every_auth_failure_has_its_status_and_type() {
         (AuthError::NotFound, 404, "not-found"),
         (AuthError::EmailTaken, 409, "email-taken"),
         (AuthError::InvalidEmail("no_at"), 422, "invalid-email"),
-        (AuthError::WeakPassword("too_short"), 422, "invalid-password"),
+        (
+            AuthError::WeakPassword("too_short"),
+            422,
+            "invalid-password",
+        ),
         (
             AuthError::Throttled(RetryAfter {
                 secs: 170,
@@ -39,7 +51,13 @@ async fn every_auth_failure_has_its_status_and_type() {
             429,
             "too-many-requests",
         ),
-        (AuthError::Busy { retry_after_secs: 5 }, 503, "unavailable"),
+        (
+            AuthError::Busy {
+                retry_after_secs: 5,
+            },
+            503,
+            "unavailable",
+        ),
         (
             AuthError::Unavailable(StoreError::Backend("redis: connection refused".into())),
             503,
@@ -84,7 +102,13 @@ async fn throttled_and_unavailable_say_when_to_retry() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers[header::RETRY_AFTER], "2");
 
-    let (status, headers, _) = answer(AuthError::Busy { retry_after_secs: 5 }.into()).await;
+    let (status, headers, _) = answer(
+        AuthError::Busy {
+            retry_after_secs: 5,
+        }
+        .into(),
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers[header::RETRY_AFTER], "5");
 }

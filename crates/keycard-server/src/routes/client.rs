@@ -34,7 +34,8 @@ impl FromRequestParts<AppState> for Client {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip());
-        let ip = peer.map(|peer| client_ip(peer, &parts.headers, &state.settings().trusted_proxies));
+        let ip =
+            peer.map(|peer| client_ip(peer, &parts.headers, &state.settings().trusted_proxies));
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -133,7 +134,10 @@ mod tests {
     fn without_trusted_proxies_the_headers_are_ignored() {
         let forged = headers(&[("x-forwarded-for", "203.0.113.9")]);
         let none = TrustedProxies::default();
-        assert_eq!(client_ip(ip("198.51.100.7"), &forged, &none), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(ip("198.51.100.7"), &forged, &none),
+            ip("198.51.100.7")
+        );
     }
 
     #[test]
@@ -144,7 +148,10 @@ mod tests {
         let chain = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.1.1.1")]);
         assert_eq!(client_ip(proxy, &chain, &trusted), ip("203.0.113.9"));
         // An untrusted peer's header is not believed.
-        assert_eq!(client_ip(ip("192.0.2.5"), &chain, &trusted), ip("192.0.2.5"));
+        assert_eq!(
+            client_ip(ip("192.0.2.5"), &chain, &trusted),
+            ip("192.0.2.5")
+        );
         // No header: the proxy itself.
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
     }
@@ -153,7 +160,10 @@ mod tests {
     fn forwarded_wins_over_x_forwarded_for_and_ports_and_brackets_are_read() {
         let trusted: TrustedProxies = "127.0.0.1".parse().unwrap();
         let both = headers(&[
-            ("forwarded", r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711""#),
+            (
+                "forwarded",
+                r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711""#,
+            ),
             ("x-forwarded-for", "203.0.113.1"),
         ]);
         assert_eq!(
@@ -161,7 +171,10 @@ mod tests {
             ip("2001:db8:cafe::17")
         );
         let with_port = headers(&[("x-forwarded-for", "192.0.2.61:5555")]);
-        assert_eq!(client_ip(ip("127.0.0.1"), &with_port, &trusted), ip("192.0.2.61"));
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &with_port, &trusted),
+            ip("192.0.2.61")
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use credentials::{bearer_token, cookie_value};
 use cookie::{Cookie, SameSite};
+use credentials::{bearer_token, cookie_value};
 use keycard_auth::Mode;
 use keycard_auth::current::Current;
 
@@ -110,13 +110,7 @@ pub fn refresh_cookie(value: &str) -> HeaderValue {
 /// `Set-Cookie` that removes the mode's cookie, if it has one.
 pub fn expired_cookie(mode: Mode) -> Option<HeaderValue> {
     match mode {
-        Mode::Session => Some(set_cookie(
-            SESSION_COOKIE,
-            "",
-            SameSite::Lax,
-            "/",
-            Some(0),
-        )),
+        Mode::Session => Some(set_cookie(SESSION_COOKIE, "", SameSite::Lax, "/", Some(0))),
         Mode::Hybrid => Some(set_cookie(
             REFRESH_COOKIE,
             "",

@@ -166,7 +166,10 @@ mod tests {
         }
         assert!(basic_credentials(&HeaderMap::new()).is_none());
         let mut twice = with("Basic YXBpOnM6Mw==");
-        twice.append(header::AUTHORIZATION, HeaderValue::from_static("Basic YXBpOnM6Mw=="));
+        twice.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic YXBpOnM6Mw=="),
+        );
         assert!(basic_credentials(&twice).is_none());
     }
 }

@@ -58,8 +58,7 @@ pub async fn revoke(
     require_csrf(&state, &headers, &who)?;
     let id = SessionId::new(id);
     let auth = state.auth();
-    auth.end_own_session(&who, &id, &client, auth.now())
-        .await?;
+    auth.end_own_session(&who, &id, &client, auth.now()).await?;
     Ok(if id == *who.session_id() {
         logged_out(&state)
     } else {

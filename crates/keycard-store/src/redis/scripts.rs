@@ -1,7 +1,7 @@
 //! The Lua scripts: each is one atomic step on one user's slot (or on the revocations' slot).
 //!
 //! Every session script takes the same three keys, all under the user's hash tag (see
-//! [`super::keys`]): `KEYS[1]` the session hash, `KEYS[2]` its token hash (digest hex →
+//! [`super::key_names`]): `KEYS[1]` the session hash, `KEYS[2]` its token hash (digest hex →
 //! generation), `KEYS[3]` the user's sorted set of sessions scored by deadline. Times come
 //! in as arguments, never from Redis's clock, so the store answers for the `now` it is given
 //! and key TTLs are counted from that `now`.
@@ -204,7 +204,7 @@ return 1
     )
 });
 
-/// Forgets the revocations whose `forget_after` is at or before ARGV[1] and returns every
+/// Forgets the revocations whose `forget_after` is at or before `ARGV[1]` and returns every
 /// revocation still held (the caller filters them against its own `now`). KEYS as for
 /// [`RECORD_REVOCATION`].
 pub(super) static FORGET_AND_LIST_REVOCATIONS: LazyLock<Script> = LazyLock::new(|| {
