@@ -2,7 +2,8 @@
 //! references resolve, its schemas are valid JSON Schema, its errors are problems
 //! (here); every route a server of each mode answers is documented, and every documented
 //! route is answered in the modes it names (`openapi/routes.rs`); live responses match
-//! their documented schemas (`openapi/live.rs`).
+//! their documented schemas (`openapi/live.rs`, with the validator of
+//! `openapi/schemas.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,6 +12,8 @@ mod common;
 mod live;
 #[path = "openapi/routes.rs"]
 mod routes;
+#[path = "openapi/schemas.rs"]
+mod schemas;
 
 use std::collections::BTreeSet;
 
@@ -118,7 +121,7 @@ async fn the_document_is_openapi_3_1_and_self_consistent() {
         .unwrap()
         .keys()
     {
-        live::validator(&document, &live::component(name))
+        schemas::validator(&document, &schemas::component(name))
             .unwrap_or_else(|error| panic!("schema {name}: {error}"));
     }
 

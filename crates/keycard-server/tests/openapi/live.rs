@@ -1,101 +1,24 @@
 //! Live responses against the document: each answer of a flow through every route, in
-//! every mode, is validated by a JSON Schema validator (`jsonschema`, draft 2020-12, the
-//! dialect of OpenAPI 3.1) against the schema the document gives its operation, status
-//! and media type. A handler and its documented schema cannot drift apart unnoticed.
+//! every mode, is validated against the schema the document gives its operation, status
+//! and media type (`openapi/schemas.rs`). A handler and its documented schema cannot drift
+//! apart unnoticed.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 
 use keycard_server::config::Mode;
 use reqwest::{RequestBuilder, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::common::{TestServer, client};
 use super::routes::documented_for;
-use super::{document, resolve, start};
+use super::schemas::Checker;
+use super::{document, start};
 
 const ADMIN_TOKEN: &str = "admin-token-0123456789-abcdefghijklmnopqrstuvwxyz";
 const CLIENT_ID: &str = "resource-server";
 const CLIENT_SECRET: &str = "client-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
-
-/// A reference to the component schema `name`.
-pub fn component(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-/// A validator for `schema`, whose `$ref`s point into `document`'s components.
-pub fn validator(document: &Value, schema: &Value) -> Result<jsonschema::Validator, String> {
-    let root = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "components": { "schemas": document["components"]["schemas"] },
-        "allOf": [schema],
-    });
-    jsonschema::draft202012::options()
-        .build(&root)
-        .map_err(|error| error.to_string())
-}
-
-/// The document, and the operations whose live answers were checked against it.
-struct Checker {
-    document: Value,
-    checked: RefCell<BTreeSet<String>>,
-}
-
-impl Checker {
-    /// Checks a live response against what the document says `method template` answers with
-    /// its status; returns the body (`null` when there is none), and notes the operation
-    /// as checked.
-    async fn check(&self, method: &str, template: &str, response: reqwest::Response) -> Value {
-        let document = &self.document;
-        self.checked
-            .borrow_mut()
-            .insert(format!("{} {template}", method.to_ascii_uppercase()));
-        let status = response.status().as_u16().to_string();
-        let media = response
-            .headers()
-            .get("content-type")
-            .map(|value| value.to_str().unwrap().to_owned());
-        let text = response.text().await.unwrap();
-        let operation = &document["paths"][template][method];
-        assert!(
-            operation.is_object(),
-            "{method} {template} is not documented"
-        );
-        let documented = resolve(document, &operation["responses"][&status]);
-        assert!(
-            documented.is_object(),
-            "{method} {template} answered {status}, which is not documented: {text}"
-        );
-        let Some(media) = media.filter(|_| !text.is_empty()) else {
-            assert!(
-                documented.get("content").is_none(),
-                "{method} {template} {status}: documented with a body, answered without"
-            );
-            return Value::Null;
-        };
-        let schema = &documented["content"][&media]["schema"];
-        assert!(
-            schema.is_object(),
-            "{method} {template} {status}: no schema for {media}"
-        );
-        if !media.contains("json") {
-            return Value::String(text);
-        }
-        let body: Value = serde_json::from_str(&text).unwrap();
-        let validator = validator(document, schema).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&body)
-            .map(|error| format!("at {}: {error}", error.instance_path()))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{method} {template} {status} does not match the document: {errors:?}\n{body}"
-        );
-        body
-    }
-}
 
 /// The request's credential: the session cookie with the CSRF headers a same-origin page
 /// sends, or the access token.
@@ -401,29 +324,6 @@ async fn flow(mode: Mode) {
         unchecked.is_empty(),
         "{mode:?}: no live answer checked for {unchecked:?}"
     );
-    server.stop().await.unwrap();
-}
-
-/// The instrument first: the validator refuses what breaks a schema, through `$ref`s.
-#[tokio::test]
-async fn the_validator_refuses_what_breaks_a_schema() {
-    let (_dir, server) = start(Mode::Jwt, "openapi-validator", |_| {}).await;
-    let document = document(&server).await;
-    let user = validator(&document, &component("User")).unwrap();
-    assert!(user.is_valid(&json!({ "id": "u1", "email": "ada@example.com" })));
-    assert!(!user.is_valid(&json!({ "id": 7, "email": "ada@example.com" })));
-    assert!(!user.is_valid(&json!({ "email": "ada@example.com" })));
-    let login = validator(&document, &component("LoginResponse")).unwrap();
-    let token = json!({ "access_token": "a", "expires_in": 900, "token_type": "Bearer" });
-    assert!(login.is_valid(&token));
-    let mut wrong = token.clone();
-    wrong["token_type"] = json!("Basic");
-    assert!(
-        !login.is_valid(&wrong),
-        "an enum member nested behind two $refs"
-    );
-    let problem = validator(&document, &component("Problem")).unwrap();
-    assert!(!problem.is_valid(&json!({ "title": "t", "status": 401, "detail": "d" })));
     server.stop().await.unwrap();
 }
 
