@@ -12,15 +12,17 @@
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use keycard_core::audit::{AuditEvent, AuditQuery};
-use keycard_core::session::Session;
+use keycard_core::audit::AuditQuery;
 use keycard_core::{SessionId, UnixTime, UserId};
-use serde::Deserialize;
-use serde_json::{Value, json};
 
 use keycard_auth::admin::AdminGrant;
 
 use super::client::Client;
+use super::dto::admin::{
+    AdminSessionInfo, AdminSessionList, AuditEventInfo, AuditPage, AuditParams, SessionsRevoked,
+    UserStatus,
+};
+use super::dto::problems;
 use super::extract::bearer;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -42,81 +44,155 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// `POST /v1/admin/users/{id}/disable`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{id}/disable",
+    operation_id = "adminDisableUser",
+    tag = "admin",
+    security(("adminToken" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "Disabled; every session and token of the user has ended.", body = UserStatus),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn disable(
     Admin(grant): Admin,
     State(state): State<AppState>,
     Client(client): Client,
     Path(id): Path<String>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<UserStatus>, WebError> {
     let user_id = UserId::new(id);
     let auth = state.auth();
     let ended = auth
         .disable_user(&grant, &user_id, &client, auth.now())
         .await?;
-    Ok(Json(
-        json!({ "id": user_id, "disabled": true, "sessions_revoked": ended }),
-    ))
+    Ok(Json(UserStatus {
+        disabled: true,
+        id: user_id,
+        sessions_revoked: Some(ended),
+    }))
 }
 
 /// `POST /v1/admin/users/{id}/enable`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{id}/enable",
+    operation_id = "adminEnableUser",
+    tag = "admin",
+    security(("adminToken" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "Enabled: the user can log in again.", body = UserStatus),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn enable(
     Admin(grant): Admin,
     State(state): State<AppState>,
     Client(client): Client,
     Path(id): Path<String>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<UserStatus>, WebError> {
     let user_id = UserId::new(id);
     let auth = state.auth();
     auth.enable_user(&grant, &user_id, &client, auth.now())
         .await?;
-    Ok(Json(json!({ "id": user_id, "disabled": false })))
+    Ok(Json(UserStatus {
+        disabled: false,
+        id: user_id,
+        sessions_revoked: None,
+    }))
 }
 
 /// `GET /v1/admin/users/{id}/sessions`: `{sessions: [...]}`, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users/{id}/sessions",
+    operation_id = "adminListSessions",
+    tag = "admin",
+    security(("adminToken" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user's live sessions, oldest first.", body = AdminSessionList),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn sessions(
     Admin(grant): Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<AdminSessionList>, WebError> {
     let auth = state.auth();
     let sessions = auth
         .user_sessions(&grant, &UserId::new(id), auth.now())
         .await?;
-    let sessions: Vec<Value> = sessions.iter().map(session_json).collect();
-    Ok(Json(json!({ "sessions": sessions })))
+    let sessions = sessions.iter().map(AdminSessionInfo::from).collect();
+    Ok(Json(AdminSessionList { sessions }))
 }
 
 /// `DELETE /v1/admin/users/{id}/sessions`: `{sessions_revoked}`.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/users/{id}/sessions",
+    operation_id = "adminRevokeSessions",
+    tag = "admin",
+    security(("adminToken" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "Every live session of the user has ended.", body = SessionsRevoked),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn revoke_sessions(
     Admin(grant): Admin,
     State(state): State<AppState>,
     Client(client): Client,
     Path(id): Path<String>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<SessionsRevoked>, WebError> {
     let auth = state.auth();
     let ended = auth
         .revoke_user_sessions(&grant, &UserId::new(id), &client, auth.now())
         .await?;
-    Ok(Json(json!({ "sessions_revoked": ended })))
-}
-
-/// The query of `GET /v1/admin/audit`; times are Unix seconds, `until` exclusive.
-#[derive(Debug, Deserialize)]
-pub struct AuditParams {
-    user: Option<String>,
-    session: Option<String>,
-    since: Option<i64>,
-    until: Option<i64>,
-    limit: Option<u32>,
+    Ok(Json(SessionsRevoked {
+        sessions_revoked: ended,
+    }))
 }
 
 /// `GET /v1/admin/audit`: `{events: [...]}`, newest first; `limit` defaults to 100 and is
 /// capped at 1000.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/audit",
+    operation_id = "adminAudit",
+    tag = "admin",
+    security(("adminToken" = [])),
+    params(AuditParams),
+    responses(
+        (status = 200, description = "The matching events, newest first.", body = AuditPage),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthorized),
+        (status = 404, response = problems::NotFound),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn audit(
     Admin(grant): Admin,
     State(state): State<AppState>,
     Query(params): Query<AuditParams>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<AuditPage>, WebError> {
     let query = AuditQuery {
         user_id: params.user.map(UserId::new),
         session_id: params.session.map(SessionId::new),
@@ -125,30 +201,6 @@ pub async fn audit(
         limit: params.limit,
     };
     let events = state.auth().audit_events(&grant, &query).await?;
-    let events: Vec<Value> = events.iter().map(event_json).collect();
-    Ok(Json(json!({ "events": events })))
-}
-
-fn session_json(session: &Session) -> Value {
-    json!({
-        "id": session.id,
-        "kind": session.kind.name(),
-        "created_at": session.created_at.as_secs(),
-        "last_seen_at": session.last_seen_at.as_secs(),
-        "expires_at": session.expires_at().as_secs(),
-        "label": session.client.label,
-        "ip": session.client.ip,
-        "user_agent": session.client.user_agent,
-    })
-}
-
-fn event_json(event: &AuditEvent) -> Value {
-    json!({
-        "at": event.at.as_secs(),
-        "kind": event.kind.as_str(),
-        "user_id": event.user_id,
-        "session_id": event.session_id,
-        "ip": event.ip,
-        "user_agent": event.user_agent,
-    })
+    let events = events.iter().map(AuditEventInfo::from).collect();
+    Ok(Json(AuditPage { events }))
 }

@@ -19,6 +19,7 @@ use keycard_core::{SessionId, UserId};
 use keycard_auth::AuthError;
 use keycard_auth::current::Current;
 
+use super::dto::problems;
 use super::extract::authenticate;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -29,6 +30,26 @@ pub const USER_HEADER: &str = "x-keycard-user";
 pub const SESSION_HEADER: &str = "x-keycard-session";
 
 /// `GET /v1/auth/check`.
+#[utoipa::path(
+    get,
+    path = "/v1/auth/check",
+    operation_id = "authCheck",
+    tag = "auth",
+    security(("sessionCookie" = []), ("bearerAuth" = [])),
+    responses(
+        (
+            status = 204,
+            description = "The credential authenticates; pass the headers on.",
+            headers(
+                ("X-Keycard-User" = String, description = "The user's id."),
+                ("X-Keycard-Session" = String, description = "The session's id.")
+            )
+        ),
+        (status = 401, response = problems::Unauthorized),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn auth_check(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let _timer = state.metrics().time_auth_check();
     match check(&state, &headers).await {

@@ -12,8 +12,9 @@ use axum::Json;
 use axum::extract::State;
 use keycard_core::store::StoreError;
 use keycard_core::{SessionId, UserId};
-use serde_json::{Value, json};
 
+use super::dto::discovery::{Health, HealthStatus};
+use super::dto::problems;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -24,12 +25,31 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 const PROBE_ID: &str = "keycard-readiness-probe";
 
 /// `GET /healthz`: 200 `{"status":"ok"}`.
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses((status = 200, description = "The process serves HTTP (`ok`).", body = Health))
+)]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
 }
 
 /// `GET /readyz`: 200 `{"status":"ready"}` if every store answers in time, else 503.
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Every store answered in time (`ready`).", body = Health),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, WebError> {
     let auth = state.auth();
     let stores = auth.stores();
     let now = auth.now();
@@ -47,7 +67,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, WebErr
     let (users, sessions) = tokio::join!(users, sessions);
     check("user store", users)?;
     check("session store", sessions)?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(Json(Health {
+        status: HealthStatus::Ready,
+    }))
 }
 
 /// Runs a store query under [`READY_TIMEOUT`].

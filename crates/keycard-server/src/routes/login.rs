@@ -10,93 +10,106 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
 use keycard_auth::session::Credential;
 use keycard_auth::tokens::AccessToken;
+use keycard_core::opaque::OpaqueToken;
 
 use super::client::Client;
+use super::dto::account::User;
+use super::dto::problems;
+use super::dto::tokens::{
+    LoginRequest, LoginResponse, SessionLogin, TokenResponse, TokenType, Transport,
+};
 use super::extract::{refresh_cookie, session_cookie};
 use crate::error::WebError;
 use crate::state::AppState;
 
-/// Where a hybrid-mode client wants its refresh token.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// An HttpOnly cookie scoped to the refresh path (browsers).
-    #[default]
-    Cookie,
-    /// The response body (native clients).
-    Body,
-}
-
-/// The request body. `Debug` leaves the password out.
-#[derive(Deserialize)]
-pub struct LoginBody {
-    email: String,
-    password: Zeroizing<String>,
-    #[serde(default)]
-    refresh_token_transport: Transport,
-}
-
-impl std::fmt::Debug for LoginBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginBody")
-            .field("email", &self.email)
-            .field("refresh_token_transport", &self.refresh_token_transport)
-            .finish_non_exhaustive()
-    }
-}
-
 /// `POST /v1/login`.
+#[utoipa::path(
+    post,
+    path = "/v1/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (
+            status = 200,
+            description = "Logged in. Session mode: `SessionLogin` and the session cookie. \
+                Jwt mode: `TokenResponse`. Hybrid mode: `TokenResponse` and the refresh \
+                cookie, or the refresh token in the body (`refresh_token_transport: body`).",
+            body = LoginResponse,
+            headers((
+                "Set-Cookie" = String,
+                description = "Session mode: `__Host-keycard_session`. Hybrid mode, cookie \
+                    transport: `__Secure-keycard_refresh`, path `/v1/token`."
+            ))
+        ),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthorized),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 429, response = problems::TooManyRequests),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
-    Json(body): Json<LoginBody>,
+    Json(body): Json<LoginRequest>,
 ) -> Result<Response, WebError> {
     let auth = state.auth();
     let logged_in = auth
         .login(&body.email, body.password, client, auth.now())
         .await?;
-    let user = json!({ "id": logged_in.user.id, "email": logged_in.user.email.as_str() });
-    Ok(match logged_in.credential {
+    let (cookie, answer) = match logged_in.credential {
         Credential::Cookie { token, csrf_token } => (
-            [(header::SET_COOKIE, session_cookie(token.expose_secret()))],
-            Json(json!({ "user": user, "csrf_token": csrf_token })),
-        )
-            .into_response(),
+            Some(session_cookie(token.expose_secret())),
+            LoginResponse::Session(SessionLogin {
+                csrf_token,
+                user: User::from(&logged_in.user),
+            }),
+        ),
         Credential::Access { access, refresh } => {
-            access_response(&access, refresh.as_ref(), body.refresh_token_transport)
+            let (cookie, tokens) =
+                access_answer(&access, refresh.as_ref(), body.refresh_token_transport);
+            (cookie, LoginResponse::Token(tokens))
         }
-    })
+    };
+    Ok(with_cookie(cookie, Json(answer)))
 }
 
-/// The body of a response carrying an access token, and a refresh token by `transport`.
-pub fn access_response(
+/// The answer carrying an access token, and a refresh token by `transport`: in the body, or
+/// as the refresh cookie returned beside it.
+pub fn access_answer(
     access: &AccessToken,
-    refresh: Option<&keycard_core::opaque::OpaqueToken>,
+    refresh: Option<&OpaqueToken>,
     transport: Transport,
-) -> Response {
-    let mut body: Value = json!({
-        "access_token": access.token,
-        "token_type": "Bearer",
-        "expires_in": access.expires_in,
-    });
-    match (refresh, transport) {
+) -> (Option<HeaderValue>, TokenResponse) {
+    let mut body = TokenResponse {
+        access_token: access.token.clone(),
+        expires_in: access.expires_in,
+        refresh_token: None,
+        token_type: TokenType::Bearer,
+    };
+    let cookie = match (refresh, transport) {
         (Some(refresh), Transport::Body) => {
-            body["refresh_token"] = Value::from(refresh.expose_secret());
-            Json(body).into_response()
+            body.refresh_token = Some(refresh.expose_secret().to_owned());
+            None
         }
-        (Some(refresh), Transport::Cookie) => (
-            [(header::SET_COOKIE, refresh_cookie(refresh.expose_secret()))],
-            Json(body),
-        )
-            .into_response(),
-        (None, _) => Json(body).into_response(),
+        (Some(refresh), Transport::Cookie) => Some(refresh_cookie(refresh.expose_secret())),
+        (None, _) => None,
+    };
+    (cookie, body)
+}
+
+/// `body`, with `Set-Cookie: cookie` if there is one.
+pub fn with_cookie(cookie: Option<HeaderValue>, body: impl IntoResponse) -> Response {
+    match cookie {
+        Some(cookie) => ([(header::SET_COOKIE, cookie)], body).into_response(),
+        None => body.into_response(),
     }
 }

@@ -7,11 +7,34 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::client::Client;
+use super::dto::problems;
 use super::extract::{Authenticated, expired_cookie, require_csrf};
 use crate::error::WebError;
 use crate::state::AppState;
 
 /// `POST /v1/logout`.
+#[utoipa::path(
+    post,
+    path = "/v1/logout",
+    operation_id = "logout",
+    tag = "auth",
+    security(("sessionCookie" = []), ("bearerAuth" = [])),
+    params(("X-CSRF-Token" = Option<String>, Header, description = "Session mode: the `csrf_token` of the login answer.")),
+    responses(
+        (
+            status = 204,
+            description = "This session has ended, in every mode at once.",
+            headers(
+                ("Clear-Site-Data" = String, description = "`\"cookies\"`."),
+                ("Set-Cookie" = String, description = "Session and hybrid modes: the mode's cookie, expired.")
+            )
+        ),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn logout(
     State(state): State<AppState>,
     Client(client): Client,
@@ -26,6 +49,28 @@ pub async fn logout(
 }
 
 /// `POST /v1/logout/all`.
+#[utoipa::path(
+    post,
+    path = "/v1/logout/all",
+    operation_id = "logoutAll",
+    tag = "auth",
+    security(("sessionCookie" = []), ("bearerAuth" = [])),
+    params(("X-CSRF-Token" = Option<String>, Header, description = "Session mode: the `csrf_token` of the login answer.")),
+    responses(
+        (
+            status = 204,
+            description = "Every session of the user has ended.",
+            headers(
+                ("Clear-Site-Data" = String, description = "`\"cookies\"`."),
+                ("Set-Cookie" = String, description = "Session and hybrid modes: the mode's cookie, expired.")
+            )
+        ),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn logout_all(
     State(state): State<AppState>,
     Client(client): Client,

@@ -2,27 +2,37 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
 
+use super::dto::account::{Me, MeSession, ModeName, User};
+use super::dto::problems;
 use super::extract::Authenticated;
 use crate::error::WebError;
 use crate::state::AppState;
 
 /// `GET /v1/me`: `{user: {id, email}, session: {id, created_at, expires_at}, mode}`; times
 /// are Unix seconds.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    operation_id = "me",
+    tag = "account",
+    security(("sessionCookie" = []), ("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The user, the session and the mode.", body = Me),
+        (status = 401, response = problems::Unauthorized),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn me(
     State(state): State<AppState>,
     Authenticated(who): Authenticated,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Json<Me>, WebError> {
     let auth = state.auth();
     let me = auth.me(who, auth.now()).await?;
-    Ok(Json(json!({
-        "user": { "id": me.user.id, "email": me.user.email.as_str() },
-        "session": {
-            "id": me.session.id,
-            "created_at": me.session.created_at.as_secs(),
-            "expires_at": me.session.expires_at().as_secs(),
-        },
-        "mode": auth.settings().mode.name(),
-    })))
+    Ok(Json(Me {
+        mode: ModeName::from(auth.settings().mode),
+        session: MeSession::from(&me.session),
+        user: User::from(&me.user),
+    }))
 }

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod auth_check;
 pub mod client;
+pub mod dto;
 pub mod extract;
 pub mod health;
 pub mod login;

@@ -22,13 +22,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use headers::authorization::Basic;
 use headers::{Authorization, HeaderMapExt as _};
 use keycard_auth::AuthError;
-use keycard_auth::oauth::{AuthenticatedClient, Introspection};
+use keycard_auth::oauth::AuthenticatedClient;
 use keycard_auth::settings::Permission;
 use percent_encoding::percent_decode_str;
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::client::Client;
+use super::dto::oauth::{IntrospectionInfo, TokenForm};
+use super::dto::problems;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -91,43 +92,65 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, Zeroizing<Strin
     Some((id.into_owned(), Zeroizing::new(secret.into_owned())))
 }
 
-/// The form of both routes. `Debug` leaves the token out.
-#[derive(Deserialize)]
-pub struct TokenForm {
-    token: Option<Zeroizing<String>>,
-    token_type_hint: Option<String>,
-}
-
-impl std::fmt::Debug for TokenForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenForm")
-            .field("token_type_hint", &self.token_type_hint)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TokenForm {
-    fn token(&self) -> Result<&str, WebError> {
-        self.token
-            .as_deref()
-            .map(String::as_str)
-            .ok_or_else(|| WebError::BadRequest("The form has no `token`.".into()))
-    }
+/// The form's token; a form without one is 400.
+fn token(form: &TokenForm) -> Result<&str, WebError> {
+    form.token
+        .as_deref()
+        .map(String::as_str)
+        .ok_or_else(|| WebError::BadRequest("The form has no `token`.".into()))
 }
 
 /// `POST /v1/introspect`.
+#[utoipa::path(
+    post,
+    path = "/v1/introspect",
+    operation_id = "introspect",
+    tag = "oauth",
+    security(("clientSecretBasic" = [])),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "What the token is, or `{\"active\": false}`.", body = IntrospectionInfo),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthorized),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn introspect(
     OAuthClient(client, _): OAuthClient<Introspecting>,
     State(state): State<AppState>,
     Form(form): Form<TokenForm>,
-) -> Result<Json<Introspection>, WebError> {
+) -> Result<Json<IntrospectionInfo>, WebError> {
     let auth = state.auth();
-    let answer = auth.introspect(&client, form.token()?, auth.now()).await?;
+    let answer = auth.introspect(&client, token(&form)?, auth.now()).await?;
     tracing::debug!(client = %client.id, active = answer.active, "token introspected");
-    Ok(Json(answer))
+    Ok(Json(IntrospectionInfo::from(answer)))
 }
 
 /// `POST /v1/revoke`.
+#[utoipa::path(
+    post,
+    path = "/v1/revoke",
+    operation_id = "revoke",
+    tag = "oauth",
+    security(("clientSecretBasic" = [])),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (
+            status = 200,
+            description = "Revoked, or nothing to revoke (an unknown or invalid token is not \
+                an error, RFC 7009 section 2.2). The body is empty."
+        ),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthorized),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn revoke(
     OAuthClient(oauth_client, _): OAuthClient<Revoking>,
     State(state): State<AppState>,
@@ -136,7 +159,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, WebError> {
     let auth = state.auth();
     let revoked = auth
-        .revoke_token(&oauth_client, form.token()?, &client, auth.now())
+        .revoke_token(&oauth_client, token(&form)?, &client, auth.now())
         .await?;
     tracing::debug!(client = %oauth_client.id, revoked, "token revocation requested");
     Ok(StatusCode::OK)

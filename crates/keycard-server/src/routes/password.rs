@@ -7,34 +7,42 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
-use zeroize::Zeroizing;
 
 use super::client::Client;
+use super::dto::account::PasswordChange;
+use super::dto::problems;
 use super::extract::{Authenticated, require_csrf};
 use crate::error::WebError;
 use crate::state::AppState;
 
-/// The request body. `Debug` shows neither password.
-#[derive(Deserialize)]
-pub struct PasswordBody {
-    current_password: Zeroizing<String>,
-    new_password: Zeroizing<String>,
-}
-
-impl std::fmt::Debug for PasswordBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordBody").finish_non_exhaustive()
-    }
-}
-
 /// `POST /v1/password`.
+#[utoipa::path(
+    post,
+    path = "/v1/password",
+    operation_id = "changePassword",
+    tag = "account",
+    security(("sessionCookie" = []), ("bearerAuth" = [])),
+    params(("X-CSRF-Token" = Option<String>, Header, description = "Session mode: the `csrf_token` of the login answer.")),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; every other session of the user has ended."),
+        (status = 400, response = problems::BadRequest),
+        (status = 401, response = problems::Unauthorized),
+        (status = 403, response = problems::Forbidden),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableEntity),
+        (status = 429, response = problems::TooManyRequests),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn change(
     State(state): State<AppState>,
     Client(client): Client,
     headers: HeaderMap,
     Authenticated(who): Authenticated,
-    Json(body): Json<PasswordBody>,
+    Json(body): Json<PasswordChange>,
 ) -> Result<StatusCode, WebError> {
     require_csrf(&state, &headers, &who)?;
     let auth = state.auth();

@@ -4,39 +4,40 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
 use super::client::Client;
+use super::dto::account::{NewUser, User};
+use super::dto::problems;
 use crate::error::WebError;
 use crate::state::AppState;
 
-/// The request body. `Debug` leaves the password out.
-#[derive(Deserialize)]
-pub struct NewUser {
-    email: String,
-    password: Zeroizing<String>,
-}
-
-impl std::fmt::Debug for NewUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUser")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
 /// `POST /v1/users`.
+#[utoipa::path(
+    post,
+    path = "/v1/users",
+    operation_id = "createUser",
+    tag = "account",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "The account exists.", body = User),
+        (status = 400, response = problems::BadRequest),
+        (status = 409, response = problems::Conflict),
+        (status = 413, response = problems::PayloadTooLarge),
+        (status = 415, response = problems::UnsupportedMediaType),
+        (status = 422, response = problems::UnprocessableEntity),
+        (status = 429, response = problems::TooManyRequests),
+        (status = 500, response = problems::InternalError),
+        (status = 503, response = problems::ServiceUnavailable),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Client(client): Client,
     Json(body): Json<NewUser>,
-) -> Result<(StatusCode, Json<Value>), WebError> {
+) -> Result<(StatusCode, Json<User>), WebError> {
     let auth = state.auth();
     let user = auth
         .register(&body.email, body.password, &client, auth.now())
         .await?;
-    let created = json!({ "id": user.id, "email": user.email.as_str() });
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((StatusCode::CREATED, Json(User::from(&user))))
 }

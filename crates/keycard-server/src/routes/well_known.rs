@@ -6,9 +6,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 
-use crate::config::Settings;
+use super::dto::account::ModeName;
+use super::dto::discovery::{Configuration, Endpoints, JwkSet, RevocationName};
+use crate::config::{Mode, Settings};
 use crate::state::AppState;
 
 /// The JWKS path.
@@ -32,6 +33,18 @@ fn cache_public(settings: &Settings) -> (header::HeaderName, HeaderValue) {
 
 /// `GET /.well-known/jwks.json`: the public half of every asymmetric key, active, next and
 /// retired. Private members and HMAC secrets are never published.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    operation_id = "jwks",
+    tag = "discovery",
+    responses((
+        status = 200,
+        description = "The public keys; cacheable for the access token lifetime, at most an hour.",
+        body = JwkSet,
+        headers(("Cache-Control" = String, description = "`public, max-age=...`."))
+    ))
+)]
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let jwks = state.auth().keys().public_jwks();
     ([cache_public(state.settings())], Json(jwks)).into_response()
@@ -39,6 +52,18 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 /// `GET /.well-known/keycard-configuration`: where the keys are, who issues, for whom, and
 /// the endpoints this server has.
+#[utoipa::path(
+    get,
+    path = "/.well-known/keycard-configuration",
+    operation_id = "configuration",
+    tag = "discovery",
+    responses((
+        status = 200,
+        description = "The issuer's configuration.",
+        body = Configuration,
+        headers(("Cache-Control" = String, description = "`public, max-age=...`."))
+    ))
+)]
 pub async fn configuration(State(state): State<AppState>) -> Response {
     let settings = state.settings();
     let auth = &settings.auth;
@@ -49,42 +74,40 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
             algorithms.push(name);
         }
     }
-    let document = json!({
-        "issuer": auth.issuer,
-        "jwks_uri": settings.url(JWKS_PATH),
-        "audience": auth.audience,
-        "mode": auth.mode.name(),
-        "revocation": auth.tokens.revocation.name(),
-        "signing_alg_values_supported": algorithms,
-        "access_token_lifetime": auth.tokens.access_token_lifetime.get(),
-        "endpoints": endpoints(settings),
-    });
+    let document = Configuration {
+        access_token_lifetime: auth.tokens.access_token_lifetime.get(),
+        audience: auth.audience.clone(),
+        endpoints: endpoints(settings),
+        issuer: auth.issuer.clone(),
+        jwks_uri: settings.url(JWKS_PATH),
+        mode: ModeName::from(auth.mode),
+        revocation: RevocationName::from(auth.tokens.revocation),
+        signing_alg_values_supported: algorithms,
+    };
     ([cache_public(settings)], Json(document)).into_response()
 }
 
 /// The endpoints that exist, by name, as absolute URLs under the issuer.
-fn endpoints(settings: &Settings) -> Value {
-    let mut endpoints = json!({
-        "configuration": settings.url(CONFIGURATION_PATH),
-        "jwks": settings.url(JWKS_PATH),
-        "healthz": settings.url("/healthz"),
-        "readyz": settings.url("/readyz"),
-        "users": settings.url("/v1/users"),
-        "login": settings.url("/v1/login"),
-        "me": settings.url("/v1/me"),
-        "logout": settings.url("/v1/logout"),
-        "logout_all": settings.url("/v1/logout/all"),
-        "sessions": settings.url("/v1/sessions"),
-        "password": settings.url("/v1/password"),
-        "auth_check": settings.url("/v1/auth/check"),
-        "introspect": settings.url(super::oauth::INTROSPECT_PATH),
-        "revoke": settings.url(super::oauth::REVOKE_PATH),
-    });
-    // Refresh tokens exist in hybrid mode only.
-    if settings.auth.mode == crate::config::Mode::Hybrid {
-        endpoints["token_refresh"] = Value::from(settings.url(super::token::REFRESH));
+fn endpoints(settings: &Settings) -> Endpoints {
+    Endpoints {
+        auth_check: settings.url("/v1/auth/check"),
+        configuration: settings.url(CONFIGURATION_PATH),
+        healthz: settings.url("/healthz"),
+        introspect: settings.url(super::oauth::INTROSPECT_PATH),
+        jwks: settings.url(JWKS_PATH),
+        login: settings.url("/v1/login"),
+        logout: settings.url("/v1/logout"),
+        logout_all: settings.url("/v1/logout/all"),
+        me: settings.url("/v1/me"),
+        password: settings.url("/v1/password"),
+        readyz: settings.url("/readyz"),
+        revoke: settings.url(super::oauth::REVOKE_PATH),
+        sessions: settings.url("/v1/sessions"),
+        // Refresh tokens exist in hybrid mode only.
+        token_refresh: (settings.auth.mode == Mode::Hybrid)
+            .then(|| settings.url(super::token::REFRESH)),
+        users: settings.url("/v1/users"),
     }
-    endpoints
 }
 
 #[cfg(test)]
