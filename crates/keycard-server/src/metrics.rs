@@ -140,6 +140,21 @@ pub async fn track_requests(
 }
 
 /// `GET /metrics`: the registry in the text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses(
+        (
+            status = 200,
+            description = "The Prometheus registry in the OpenMetrics text format.",
+            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            body = String
+        ),
+        (status = 500, response = crate::routes::dto::problems::InternalError),
+    )
+)]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, WebError> {
     let text = state
         .metrics()

@@ -15,20 +15,29 @@ pub const PROBLEM_BASE: &str = "https://keycard.dev/problems/";
 /// The media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize)]
+/// An RFC 9457 problem document: the body of every error response, and its schema in
+/// `/openapi.json`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
-    /// A URI naming the kind of problem; stable, for clients to switch on.
+    /// A URI naming the kind of problem, stable for clients to switch on:
+    /// `https://keycard.dev/problems/` and a name such as `invalid-credentials`.
     #[serde(rename = "type")]
+    #[schema(
+        format = "uri",
+        example = "https://keycard.dev/problems/invalid-credentials"
+    )]
     pub kind: String,
     /// A short human summary of the kind.
+    #[schema(value_type = String, example = "Invalid credentials")]
     pub title: &'static str,
     /// The HTTP status, repeated.
+    #[schema(example = 401)]
     pub status: u16,
     /// What happened this time, safe to show.
     pub detail: String,
-    /// The rule a refused field broke (`too_short`, ...), for clients to switch on.
+    /// The rule a refused field broke (`too_short`, ...): 422 only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, nullable = false, example = "too_short")]
     pub rule: Option<&'static str>,
 }
 

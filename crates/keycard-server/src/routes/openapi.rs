@@ -73,7 +73,7 @@ pub const MODES_EXTENSION: &str = "x-keycard-modes";
         well_known::configuration,
         health::healthz,
         health::readyz,
-        metrics,
+        crate::metrics::metrics,
         openapi,
     ),
     components(
@@ -248,29 +248,6 @@ pub async fn openapi() -> Result<Response, WebError> {
     )
         .into_response())
 }
-
-/// The operation of `GET /metrics`, whose handler is
-/// [`metrics::metrics`](crate::metrics::metrics): only the operation is used.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    operation_id = "metrics",
-    tag = "operations",
-    responses(
-        (
-            status = 200,
-            description = "The Prometheus registry in the OpenMetrics text format.",
-            content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            body = String
-        ),
-        (status = 500, response = problems::InternalError),
-    )
-)]
-#[expect(
-    dead_code,
-    reason = "only the operation is used; the handler is metrics::metrics"
-)]
-fn metrics() {}
 
 #[cfg(test)]
 mod tests {

@@ -2,35 +2,12 @@
 //! problem (`application/problem+json`) with the status that
 //! [`WebError`](crate::error::WebError) chooses for it, and the headers it sets.
 //!
-//! The problem body is written by [`error::problem`](crate::error::problem); [`Problem`]
-//! here describes it, and `tests/openapi.rs` checks live error bodies against the
-//! description.
+//! The problem body is [`Problem`], written by [`error::problem`](crate::error::problem);
+//! `tests/openapi.rs` checks live error bodies against its schema.
 
-use utoipa::{ToResponse, ToSchema};
+use utoipa::ToResponse;
 
-/// An RFC 9457 problem document: the body of every error response.
-#[derive(Debug, ToSchema)]
-pub struct Problem {
-    /// A URI naming the kind of problem, stable for clients to switch on:
-    /// `https://keycard.dev/problems/` and a name such as `invalid-credentials`.
-    #[schema(
-        rename = "type",
-        format = "uri",
-        example = "https://keycard.dev/problems/invalid-credentials"
-    )]
-    pub kind: String,
-    /// A short human summary of the kind.
-    #[schema(example = "Invalid credentials")]
-    pub title: String,
-    /// The HTTP status, repeated.
-    #[schema(example = 401)]
-    pub status: u16,
-    /// What happened this time, safe to show.
-    pub detail: String,
-    /// The rule a refused field broke (`too_short`, ...): 422 only.
-    #[schema(nullable = false, example = "too_short")]
-    pub rule: Option<String>,
-}
+pub use crate::error::Problem;
 
 /// 400 `bad-request`: the body, form or query could not be read.
 #[derive(Debug, ToResponse)]
