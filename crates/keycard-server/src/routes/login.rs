@@ -20,6 +20,7 @@ use keycard_core::opaque::OpaqueToken;
 use super::client::Client;
 use super::dto::account::User;
 use super::dto::problems;
+use super::dto::revealed;
 use super::dto::tokens::{
     LoginRequest, LoginResponse, SessionLogin, TokenResponse, TokenType, Transport,
 };
@@ -63,7 +64,7 @@ pub async fn login(
 ) -> Result<Response, WebError> {
     let auth = state.auth();
     let logged_in = auth
-        .login(&body.email, body.password, client, auth.now())
+        .login(&body.email, revealed(&body.password), client, auth.now())
         .await?;
     let (cookie, answer) = match logged_in.credential {
         Credential::Cookie { token, csrf_token } => (

@@ -25,6 +25,7 @@ use keycard_auth::AuthError;
 use keycard_auth::oauth::AuthenticatedClient;
 use keycard_auth::settings::Permission;
 use percent_encoding::percent_decode_str;
+use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
 use super::client::Client;
@@ -95,8 +96,8 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, Zeroizing<Strin
 /// The form's token; a form without one is 400.
 fn token(form: &TokenForm) -> Result<&str, WebError> {
     form.token
-        .as_deref()
-        .map(String::as_str)
+        .as_ref()
+        .map(ExposeSecret::expose_secret)
         .ok_or_else(|| WebError::BadRequest("The form has no `token`.".into()))
 }
 

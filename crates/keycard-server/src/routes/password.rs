@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use super::client::Client;
 use super::dto::account::PasswordChange;
 use super::dto::problems;
+use super::dto::revealed;
 use super::extract::{Authenticated, require_csrf};
 use crate::error::WebError;
 use crate::state::AppState;
@@ -48,8 +49,8 @@ pub async fn change(
     let auth = state.auth();
     auth.change_password(
         &who,
-        body.current_password,
-        body.new_password,
+        revealed(&body.current_password),
+        revealed(&body.new_password),
         &client,
         auth.now(),
     )

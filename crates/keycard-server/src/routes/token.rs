@@ -13,6 +13,7 @@ use keycard_auth::AuthError;
 
 use super::client::Client;
 use super::dto::problems;
+use super::dto::revealed;
 use super::dto::tokens::{RefreshRequest, TokenResponse, Transport};
 use super::extract::{REFRESH_COOKIE, cookie, require_same_origin};
 use super::login::{access_answer, with_cookie};
@@ -61,7 +62,7 @@ pub async fn refresh(
 ) -> Result<Response, WebError> {
     let from_body = body.and_then(|Json(body)| body.refresh_token);
     let (presented, transport) = match from_body {
-        Some(token) => (token, Transport::Body),
+        Some(token) => (revealed(&token), Transport::Body),
         None => {
             require_same_origin(&state, &headers)?;
             let token =

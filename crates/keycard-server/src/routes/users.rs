@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use super::client::Client;
 use super::dto::account::{NewUser, User};
 use super::dto::problems;
+use super::dto::revealed;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -37,7 +38,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<User>), WebError> {
     let auth = state.auth();
     let user = auth
-        .register(&body.email, body.password, &client, auth.now())
+        .register(&body.email, revealed(&body.password), &client, auth.now())
         .await?;
     Ok((StatusCode::CREATED, Json(User::from(&user))))
 }

@@ -2,27 +2,19 @@
 //! `GET /v1/me`.
 
 use keycard_core::{SessionId, UserId};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zeroize::Zeroizing;
 
 /// The body of `POST /v1/users`. `Debug` leaves the password out.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUser {
     /// The account's email address; normalised before it is stored.
     #[schema(example = "ada@example.com")]
     pub email: String,
     /// The password; the password rules apply (422 `invalid-password` names the one broken).
     #[schema(value_type = String, format = Password)]
-    pub password: Zeroizing<String>,
-}
-
-impl std::fmt::Debug for NewUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUser")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
+    pub password: SecretString,
 }
 
 /// A user: the answer of `POST /v1/users`, and part of the login and `/v1/me` answers.
@@ -46,20 +38,14 @@ impl From<&keycard_core::user::User> for User {
 }
 
 /// The body of `POST /v1/password`. `Debug` shows neither password.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordChange {
     /// The password the account has now.
     #[schema(value_type = String, format = Password)]
-    pub current_password: Zeroizing<String>,
+    pub current_password: SecretString,
     /// The password it is to have; the password rules apply.
     #[schema(value_type = String, format = Password)]
-    pub new_password: Zeroizing<String>,
-}
-
-impl std::fmt::Debug for PasswordChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordChange").finish_non_exhaustive()
-    }
+    pub new_password: SecretString,
 }
 
 /// The server's mode: which credential a login hands out and requests present.

@@ -6,11 +6,10 @@
 //! response do not change with its type: alphabetical, except where the body mirrors a
 //! domain type (introspection) and keeps that type's order.
 //!
-//! Request bodies that carry a secret (a password, a token) hold it in a [`Zeroizing`]
-//! string and have a hand-written `Debug` that leaves it out; so do the responses that
-//! carry one.
-//!
-//! [`Zeroizing`]: zeroize::Zeroizing
+//! Request bodies that carry a secret (a password, a token) hold it as a
+//! [`SecretString`]: its `Debug` says `[REDACTED]` and it is wiped on drop, so the bodies
+//! derive `Debug`. The responses that carry a token keep a hand-written `Debug` that
+//! leaves it out. [`revealed`] hands a secret to the auth service.
 
 pub mod account;
 pub mod admin;
@@ -19,3 +18,11 @@ pub mod oauth;
 pub mod problems;
 pub mod sessions;
 pub mod tokens;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use zeroize::Zeroizing;
+
+/// The secret's text, for the auth service, in a string that is wiped when dropped.
+pub fn revealed(secret: &SecretString) -> Zeroizing<String> {
+    Zeroizing::new(secret.expose_secret().to_owned())
+}

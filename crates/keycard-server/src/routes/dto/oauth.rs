@@ -2,28 +2,20 @@
 
 use keycard_auth::oauth::Introspection;
 use keycard_core::{SessionId, UserId};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zeroize::Zeroizing;
 
 /// The form of `POST /v1/introspect` and `POST /v1/revoke`
 /// (`application/x-www-form-urlencoded`). `Debug` leaves the token out.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenForm {
     /// The token: an access token, a refresh token or a session cookie's value. A form
     /// without it is 400.
     #[schema(value_type = String)]
-    pub token: Option<Zeroizing<String>>,
+    pub token: Option<SecretString>,
     /// Accepted and not needed: the kind is read from the token.
     pub token_type_hint: Option<String>,
-}
-
-impl std::fmt::Debug for TokenForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenForm")
-            .field("token_type_hint", &self.token_type_hint)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The answer of `POST /v1/introspect`: `{"active": false}` for anything invalid, expired

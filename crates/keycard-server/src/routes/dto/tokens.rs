@@ -1,8 +1,8 @@
 //! The credentials a login or a refresh hands out, and the bodies that ask for them.
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zeroize::Zeroizing;
 
 use super::account::User;
 
@@ -18,26 +18,17 @@ pub enum Transport {
 }
 
 /// The body of `POST /v1/login`. `Debug` leaves the password out.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// The account's email address.
     #[schema(example = "ada@example.com")]
     pub email: String,
     /// The account's password.
     #[schema(value_type = String, format = Password)]
-    pub password: Zeroizing<String>,
+    pub password: SecretString,
     /// Hybrid mode: where the refresh token goes; the cookie unless `body`.
     #[serde(default)]
     pub refresh_token_transport: Transport,
-}
-
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("email", &self.email)
-            .field("refresh_token_transport", &self.refresh_token_transport)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The answer of `POST /v1/login`, by the server's mode.
@@ -101,15 +92,9 @@ impl std::fmt::Debug for TokenResponse {
 
 /// The optional body of `POST /v1/token/refresh`: native clients send their refresh token
 /// here, browsers send the cookie instead. `Debug` leaves the token out.
-#[derive(Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RefreshRequest {
     /// The refresh token.
     #[schema(value_type = Option<String>)]
-    pub refresh_token: Option<Zeroizing<String>>,
-}
-
-impl std::fmt::Debug for RefreshRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshRequest").finish_non_exhaustive()
-    }
+    pub refresh_token: Option<SecretString>,
 }
