@@ -7,6 +7,7 @@ use keycard_core::user::User;
 use keycard_core::{SessionId, UnixTime, UserId};
 
 use crate::error::AuthError;
+use crate::feed::health::Freshness;
 use crate::service::Auth;
 use crate::tokens::Bearer;
 
@@ -68,14 +69,41 @@ impl Auth {
         Ok(Current::Cookie { token, session })
     }
 
-    /// An `Authorization: Bearer` token: verified without any store (see [`crate::tokens`]).
-    pub fn authenticate_bearer(
+    /// An `Authorization: Bearer` token: verified without any store (see
+    /// [`crate::tokens`]) while the revocation feed is fresh; past the staleness bound,
+    /// also checked against the store, and refused with `Unavailable` (503) when the store
+    /// does not answer either: stale memory never accepts a token on its own.
+    pub async fn authenticate_bearer(
         &self,
         token: Option<&str>,
         now: UnixTime,
     ) -> Result<Current, AuthError> {
         let token = token.ok_or(AuthError::InvalidToken("missing"))?;
-        self.verify_bearer(token, now).map(Current::Bearer)
+        let bearer = self.verify_bearer(token, now)?;
+        if self.feed_freshness() == Freshness::Stale {
+            self.check_bearer_in_store(&bearer, now).await?;
+        }
+        Ok(Current::Bearer(bearer))
+    }
+
+    /// What memory would have said, asked of the store: the token's session still exists,
+    /// and its user is neither gone, disabled nor logged out everywhere since it was issued.
+    async fn check_bearer_in_store(&self, bearer: &Bearer, now: UnixTime) -> Result<(), AuthError> {
+        let stores = self.stores();
+        let (session, user) = tokio::join!(
+            stores.sessions.load_session(&bearer.session_id, now),
+            stores.users.load_user(&bearer.user_id),
+        );
+        if session?.is_none() {
+            return Err(AuthError::InvalidToken("revoked"));
+        }
+        match user? {
+            None => Err(AuthError::InvalidToken("unknown_user")),
+            Some(user) if user.disabled || bearer.issued_at < user.not_before => {
+                Err(AuthError::InvalidToken("revoked"))
+            }
+            Some(_) => Ok(()),
+        }
     }
 }
 

@@ -4,12 +4,14 @@
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 type Outcome = [(&'static str, &'static str); 1];
 
 /// The auth service's counters.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AuthEvents {
     logins: Family<Outcome, Counter>,
     refreshes: Counter,
@@ -18,6 +20,33 @@ pub struct AuthEvents {
     revocations: Counter,
     sessions_capped: Counter,
     registrations_throttled: Counter,
+    feed_lag: Histogram,
+    heartbeat_age: Gauge<f64, std::sync::atomic::AtomicU64>,
+    stale_periods: Counter,
+    resyncs: Counter,
+}
+
+/// Upper bounds of the feed lag histogram, in seconds: 1 ms to 5 s.
+const FEED_LAG_BUCKETS: [f64; 12] = [
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
+];
+
+impl Default for AuthEvents {
+    fn default() -> Self {
+        Self {
+            logins: Family::default(),
+            refreshes: Counter::default(),
+            replays: Counter::default(),
+            reuse: Counter::default(),
+            revocations: Counter::default(),
+            sessions_capped: Counter::default(),
+            registrations_throttled: Counter::default(),
+            feed_lag: Histogram::new(FEED_LAG_BUCKETS),
+            heartbeat_age: Gauge::default(),
+            stale_periods: Counter::default(),
+            resyncs: Counter::default(),
+        }
+    }
 }
 
 impl AuthEvents {
@@ -63,6 +92,32 @@ impl AuthEvents {
             "Registrations refused by the per-address limit (429).",
             self.registrations_throttled.clone(),
         );
+        registry.register(
+            "keycard_revocation_feed_lag_seconds",
+            "From a revocation's publication on one instance to its application here.",
+            self.feed_lag.clone(),
+        );
+        registry.register(
+            "keycard_revocation_feed_heartbeat_age_seconds",
+            "Seconds since the revocation feed was last heard from (-1: not since it was lost).",
+            self.heartbeat_age.clone(),
+        );
+        registry.register(
+            "keycard_revocation_feed_stale_periods",
+            "Times the feed went silent past the staleness bound (credentials then checked against the store).",
+            self.stale_periods.clone(),
+        );
+        registry.register(
+            "keycard_revocation_feed_resyncs",
+            "Times this instance (re)subscribed to the feed and reloaded the live revocations.",
+            self.resyncs.clone(),
+        );
+    }
+
+    /// Sets the gauges that are read at scrape time: the feed's heartbeat age.
+    pub fn observe_feed(&self, age: Option<std::time::Duration>) {
+        self.heartbeat_age
+            .set(age.map_or(-1.0, |age| age.as_secs_f64()));
     }
 
     pub(crate) fn login(&self, outcome: &'static str) {
@@ -92,5 +147,19 @@ impl AuthEvents {
 
     pub(crate) fn registration_throttled(&self) {
         self.registrations_throttled.inc();
+    }
+}
+
+impl AuthEvents {
+    pub(crate) fn feed_lag(&self, seconds: f64) {
+        self.feed_lag.observe(seconds);
+    }
+
+    pub(crate) fn stale_period(&self) {
+        self.stale_periods.inc();
+    }
+
+    pub(crate) fn resynced(&self) {
+        self.resyncs.inc();
     }
 }

@@ -37,6 +37,8 @@
 //!   [`password`] (change), [`admin`], [`oauth`] (introspection and revocation for clients).
 //! - [`tokens`]: access JWTs minted and verified; [`csrf`]: the session-bound token and
 //!   the origin check; [`client`]: user agent, address and label of a request.
+//! - [`feed`]: following the revocation feed (snapshot then deltas, heartbeats, the
+//!   staleness bound) and the log of applied revocations for verifiers;
 //! - [`limiter`]: brute-force and flood limits; [`hashing`]: the bounded argon2id pool;
 //!   [`events`]: the counters behind `/metrics`; [`error`]: [`AuthError`], what failed.
 //!
@@ -52,6 +54,7 @@ pub mod csrf;
 pub mod current;
 pub mod error;
 pub mod events;
+pub mod feed;
 pub mod hashing;
 pub mod limiter;
 pub mod login;

@@ -24,11 +24,16 @@ impl Auth {
             at: now,
             forget_after: now.plus_secs(self.settings().revocation_lifetime_secs()),
         };
-        // Applied first: the store failing must not leave a token working here.
+        // Applied first: the store failing must not leave a token working here. Then
+        // recorded, so a snapshot finds it; then published, so the other instances apply
+        // it now. A failed publication fails the operation (the caller retries): the
+        // others would otherwise not learn it before their next resync.
         self.apply_revocations([&revocation]);
-        self.stores()
-            .revocations
-            .record_revocation(&revocation)
+        let stores = self.stores();
+        stores.revocations.record_revocation(&revocation).await?;
+        stores
+            .feed
+            .publish(&revocation, self.clock().now_millis())
             .await?;
         Ok(())
     }

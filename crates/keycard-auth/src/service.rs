@@ -13,6 +13,8 @@ use keycard_core::{Clock, KeyError, KeySet, UnixTime};
 use keycard_store::open::Stores;
 
 use crate::events::AuthEvents;
+use crate::feed::health::{FeedHealth, Freshness};
+use crate::feed::log::RevocationLog;
 use crate::hashing::HashPool;
 use crate::limiter::Limiter;
 use crate::settings::AuthSettings;
@@ -30,6 +32,8 @@ pub(crate) struct Inner {
     pub(crate) revocations: RwLock<RevocationSet>,
     pub(crate) limiter: Limiter,
     pub(crate) events: AuthEvents,
+    pub(crate) feed_health: FeedHealth,
+    pub(crate) revocation_log: RevocationLog,
 }
 
 impl fmt::Debug for Auth {
@@ -53,7 +57,10 @@ impl Auth {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, KeyError> {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let epoch = keycard_core::SessionId::generate()?.as_str().to_owned();
         Ok(Self(Arc::new(Inner {
+            feed_health: FeedHealth::new(settings.tokens.revocation_staleness.as_duration()),
+            revocation_log: RevocationLog::new(epoch),
             hashing: HashPool::new(PasswordHasher::owasp()?, cores, settings.hashing),
             limiter: Limiter::new(settings.limits),
             settings,
@@ -110,8 +117,9 @@ impl Auth {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Applies revocations learnt elsewhere (the store's live set at start-up) to this
-    /// instance's set, dropping the ones whose tokens have all expired.
+    /// Applies revocations (made here, or learnt from the feed or a snapshot) to this
+    /// instance's set, dropping the ones whose tokens have all expired; each one that
+    /// changed the set goes to the [`revocation_log`](Self::revocation_log).
     pub fn apply_revocations<'a>(&self, revocations: impl IntoIterator<Item = &'a Revocation>) {
         let mut set = self
             .0
@@ -120,8 +128,36 @@ impl Auth {
             .unwrap_or_else(PoisonError::into_inner);
         set.prune(self.now());
         for revocation in revocations {
-            set.apply(revocation);
+            if set.apply(revocation) {
+                self.0.revocation_log.push(revocation.clone());
+            }
         }
+    }
+
+    /// Whether this instance's revocation memory may be trusted now: it may while the
+    /// feed was heard from within `revocation_staleness`, or when revocation is off
+    /// (nothing is checked against memory then). A transition into staleness is counted.
+    pub fn feed_freshness(&self) -> Freshness {
+        if self.0.settings.tokens.revocation == crate::settings::Revocation::Off {
+            return Freshness::Fresh;
+        }
+        self.0.feed_health.check(|| {
+            self.0.events.stale_period();
+            tracing::warn!(
+                bound = ?self.0.feed_health.bound(),
+                "revocation feed silent past the staleness bound: checking credentials against the store"
+            );
+        })
+    }
+
+    /// The revocation feed's health as this instance sees it.
+    pub fn feed_health(&self) -> &FeedHealth {
+        &self.0.feed_health
+    }
+
+    /// The revocations applied here, for the verifiers that follow this instance.
+    pub fn revocation_log(&self) -> &RevocationLog {
+        &self.0.revocation_log
     }
 
     /// The counters, for the server's metrics registry.

@@ -29,6 +29,12 @@ impl UnixTime {
 pub trait Clock: Send + Sync {
     /// The current time.
     fn now(&self) -> UnixTime;
+
+    /// The current time in milliseconds since the epoch, for measurements that need more
+    /// than whole seconds (the revocation feed's lag). By default the seconds, scaled.
+    fn now_millis(&self) -> i64 {
+        self.now().as_secs().saturating_mul(1000)
+    }
 }
 
 /// The operating system's clock.
@@ -42,6 +48,13 @@ impl Clock for SystemClock {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         UnixTime(since_epoch)
+    }
+
+    #[allow(clippy::disallowed_methods)] // The one place the system clock is read.
+    fn now_millis(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
 

@@ -33,24 +33,35 @@ impl RevocationSet {
         set
     }
 
-    /// Applies one revocation. A user's `not_before` only moves forward.
-    pub fn apply(&mut self, revocation: &Revocation) {
+    /// Applies one revocation; returns whether it changed what is refused (a session not
+    /// yet revoked, or a user's `not_before` moved forward). Applying the same revocation
+    /// again changes nothing, which is what lets a snapshot and a feed overlap. A user's
+    /// `not_before` only moves forward.
+    pub fn apply(&mut self, revocation: &Revocation) -> bool {
         match &revocation.what {
-            Revoked::Session(id) => {
-                let forget = self
-                    .sessions
-                    .entry(id.clone())
-                    .or_insert(revocation.forget_after);
-                *forget = (*forget).max(revocation.forget_after);
-            }
-            Revoked::UserBefore { user, not_before } => {
-                let entry = self
-                    .users
-                    .entry(user.clone())
-                    .or_insert((*not_before, revocation.forget_after));
-                entry.0 = entry.0.max(*not_before);
-                entry.1 = entry.1.max(revocation.forget_after);
-            }
+            Revoked::Session(id) => match self.sessions.get_mut(id) {
+                Some(forget) => {
+                    *forget = (*forget).max(revocation.forget_after);
+                    false
+                }
+                None => {
+                    self.sessions.insert(id.clone(), revocation.forget_after);
+                    true
+                }
+            },
+            Revoked::UserBefore { user, not_before } => match self.users.get_mut(user) {
+                Some(entry) => {
+                    let moved = *not_before > entry.0;
+                    entry.0 = entry.0.max(*not_before);
+                    entry.1 = entry.1.max(revocation.forget_after);
+                    moved
+                }
+                None => {
+                    self.users
+                        .insert(user.clone(), (*not_before, revocation.forget_after));
+                    true
+                }
+            },
         }
     }
 

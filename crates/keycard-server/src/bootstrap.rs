@@ -121,12 +121,29 @@ pub async fn bootstrap(
             "revocation = off: pure stateless tokens; logout does not stop an access token before it expires"
         ),
     }
-    Ok((
-        state,
-        Background {
-            tasks: vec![sweeper],
-        },
-    ))
+    let mut tasks = vec![sweeper];
+    tasks.extend(spawn_feed_tasks(state.auth()));
+    Ok((state, Background { tasks }))
+}
+
+/// Starts following the revocation feed and sending heartbeats through it, so this
+/// instance applies every other instance's revocations (and knows when it cannot). For
+/// servers assembled without [`bootstrap`] (tests over hand-built stores) too.
+pub fn spawn_feed_tasks(auth: &Auth) -> Vec<tokio::task::JoinHandle<()>> {
+    let follower = {
+        let auth = auth.clone();
+        tokio::spawn(async move { auth.follow_revocations().await })
+    };
+    let heartbeats = {
+        let auth = auth.clone();
+        tokio::spawn(async move { auth.send_heartbeats().await })
+    };
+    vec![follower, heartbeats]
+}
+
+/// Wraps tasks so they stop when the returned value drops.
+pub fn background(tasks: Vec<tokio::task::JoinHandle<()>>) -> Background {
+    Background { tasks }
 }
 
 /// Creates the data directory 0700. An existing one that other users can enter is

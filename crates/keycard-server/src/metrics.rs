@@ -156,6 +156,8 @@ pub async fn track_requests(
     )
 )]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, WebError> {
+    let auth = state.auth();
+    auth.events().observe_feed(auth.feed_health().age());
     let text = state
         .metrics()
         .render()

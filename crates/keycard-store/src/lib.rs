@@ -32,6 +32,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod feed;
 pub mod key_vault;
 #[cfg(feature = "memory")]
 pub mod memory;

@@ -15,7 +15,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use keycard_core::store::{
-    AuditStore, KeyStore, RevocationStore, SessionStore, StoreError, UserStore,
+    AuditStore, KeyStore, RevocationFeed, RevocationStore, SessionStore, StoreError, UserStore,
 };
 
 /// A parsed store URL.
@@ -112,6 +112,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// Revocations (SQL or Redis).
     pub revocations: Arc<dyn RevocationStore>,
+    /// How revocations reach the other instances sharing the session store.
+    pub feed: Arc<dyn RevocationFeed>,
 }
 
 impl fmt::Debug for Stores {
@@ -135,6 +137,7 @@ fn all<T: SqlStores>(store: T) -> Stores {
         audit: store.clone(),
         sessions: store.clone(),
         revocations: store,
+        feed: Arc::new(crate::feed::local::LocalFeed::new()),
     }
 }
 

@@ -77,6 +77,9 @@ pub struct TokenSettings {
     pub max_token_bytes: usize,
     /// Whether revocations are enforced on access tokens.
     pub revocation: Revocation,
+    /// How long the instance may go without hearing from its revocation feed before it
+    /// stops trusting its in-memory revocations.
+    pub revocation_staleness: Seconds,
 }
 
 /// Cookie sessions and refresh families.
@@ -140,6 +143,8 @@ pub mod defaults {
     pub const MAX_TOKEN_BYTES: usize = 8192;
     /// Revocation on.
     pub const REVOCATION: Revocation = Revocation::On;
+    /// 2 seconds: eight missed heartbeats.
+    pub const REVOCATION_STALENESS: Seconds = Seconds::new(2);
     /// 30 days.
     pub const REFRESH_TOKEN_LIFETIME: Seconds = Seconds::new(30 * 86_400);
     /// 30 minutes (OWASP: 15 to 30 minutes for most applications).
@@ -187,6 +192,7 @@ impl AuthSettings {
                 leeway: defaults::LEEWAY,
                 max_token_bytes: defaults::MAX_TOKEN_BYTES,
                 revocation: defaults::REVOCATION,
+                revocation_staleness: defaults::REVOCATION_STALENESS,
             },
             sessions: SessionSettings {
                 refresh_token_lifetime: defaults::REFRESH_TOKEN_LIFETIME,
@@ -295,6 +301,9 @@ impl AuthSettings {
         }
         if sessions.refresh_replays > 100 {
             return Err(invalid("refresh_replays", "must be 0 to 100"));
+        }
+        if !(1..=60).contains(&tokens.revocation_staleness.get()) {
+            return Err(invalid("revocation_staleness", "must be 1s to 1m"));
         }
         if tokens.leeway.get() > 300 {
             return Err(invalid("leeway", "must be 5m or less"));

@@ -6,9 +6,11 @@
 //! No store ever sees a raw token, only [`TokenDigest`](crate::opaque::TokenDigest)s.
 
 mod error;
+mod feed;
 mod traits;
 
 pub use error::{StoreError, StoreResult};
+pub use feed::{FeedEvent, FeedSubscription, RevocationFeed};
 pub use traits::{
     AuditStore, HashSwap, KeyStore, RevocationStore, Rotation, SessionStore, UserStore,
 };

@@ -139,6 +139,12 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYCARD_REVOCATION", value_name = "on|off")]
     pub revocation: Option<Revocation>,
 
+    /// How long the instance may go without hearing from its revocation feed before it
+    /// stops trusting its in-memory revocations: past it, bearer tokens are checked against
+    /// the store (503 if it does not answer) and `/readyz` answers 503 [default: 2s].
+    #[arg(long, env = "KEYCARD_REVOCATION_STALENESS", value_name = "DURATION")]
+    pub revocation_staleness: Option<Seconds>,
+
     /// Clock skew allowed when checking exp, nbf and iat [default: 30s].
     #[arg(long, env = "KEYCARD_LEEWAY", value_name = "DURATION")]
     pub leeway: Option<Seconds>,

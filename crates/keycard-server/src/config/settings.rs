@@ -249,6 +249,7 @@ fn auth(args: &ServeArgs, addr: SocketAddr) -> Result<AuthSettings, ConfigError>
         leeway: args.leeway.unwrap_or(d.leeway),
         max_token_bytes: args.max_token_bytes.unwrap_or(d.max_token_bytes),
         revocation: args.revocation.unwrap_or(d.revocation),
+        revocation_staleness: args.revocation_staleness.unwrap_or(d.revocation_staleness),
     };
     let d = auth.sessions;
     auth.sessions = SessionSettings {

@@ -48,7 +48,10 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Curre
             auth.authenticate_cookie(cookie(headers, SESSION_COOKIE).as_deref(), now)
                 .await?
         }
-        Mode::Jwt | Mode::Hybrid => auth.authenticate_bearer(bearer(headers).as_deref(), now)?,
+        Mode::Jwt | Mode::Hybrid => {
+            auth.authenticate_bearer(bearer(headers).as_deref(), now)
+                .await?
+        }
     })
 }
 

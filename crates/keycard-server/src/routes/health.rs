@@ -2,7 +2,8 @@
 //!
 //! `/healthz` answers as long as the process serves HTTP: restart me if this fails.
 //! `/readyz` answers 200 only if every store answers a cheap query within
-//! [`READY_TIMEOUT`]: send me traffic only if this succeeds. Keys and audit live in the
+//! [`READY_TIMEOUT`] and the revocation feed was heard from within the staleness bound:
+//! send me traffic only if this succeeds. Keys and audit live in the
 //! user store and revocations in the session store (`keycard_store::open`), so one query on
 //! each side reaches every backend.
 
@@ -15,6 +16,8 @@ use keycard_core::{SessionId, UserId};
 
 use super::dto::discovery::{Health, HealthStatus};
 use super::dto::problems;
+use keycard_auth::feed::health::Freshness;
+
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -67,6 +70,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, WebEr
     let (users, sessions) = tokio::join!(users, sessions);
     check("user store", users)?;
     check("session store", sessions)?;
+    if auth.feed_freshness() == Freshness::Stale {
+        tracing::warn!("not ready: the revocation feed is stale");
+        return Err(WebError::NotReady {
+            what: "revocation feed",
+        });
+    }
     Ok(Json(Health {
         status: HealthStatus::Ready,
     }))

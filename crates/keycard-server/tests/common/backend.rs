@@ -100,12 +100,15 @@ pub async fn start_on(
         audit: sql,
         sessions: redis.clone(),
         revocations: redis,
+        feed: Arc::new(keycard_store::feed::local::LocalFeed::new()),
     };
     let settings = Settings::resolve(args).expect("settings resolve");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let settings = settings.bound_to(listener.local_addr().unwrap());
     let keys = KeySet::with_active(Key::generate(Algorithm::EdDSA).unwrap()).unwrap();
     let auth = Auth::new(settings.auth.clone(), stores, keys, clock).unwrap();
+    let tasks = keycard_server::bootstrap::spawn_feed_tasks(&auth);
     let state = AppState::new(settings, auth);
-    TestServer::serve(listener, state, |routes| routes, None)
+    let background = keycard_server::bootstrap::background(tasks);
+    TestServer::serve(listener, state, |routes| routes, Some(background))
 }

@@ -1,0 +1,156 @@
+//! The feed follower: the task that keeps this instance's revocation set in step with
+//! every other instance's, and the heartbeat sender. Both run until their task is dropped
+//! (`keycard-server`'s bootstrap spawns them).
+
+use std::time::Duration;
+
+use keycard_core::store::{FeedEvent, FeedSubscription};
+
+use super::HEARTBEAT_EVERY;
+use crate::error::AuthError;
+use crate::service::Auth;
+
+/// The first wait before subscribing again after a failure; it doubles up to
+/// [`MAX_BACKOFF`].
+pub const MIN_BACKOFF: Duration = Duration::from_millis(50);
+/// The longest wait between two attempts to subscribe.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+impl Auth {
+    /// Follows the revocation feed, forever: subscribe, load the snapshot, apply each
+    /// event; when the subscription ends or cannot be made, wait a little and start over.
+    pub async fn follow_revocations(&self) {
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            match self.resync().await {
+                Ok(mut subscription) => {
+                    backoff = MIN_BACKOFF;
+                    while let Some(event) = subscription.next().await {
+                        self.on_feed_event(event);
+                    }
+                    self.inner().feed_health.lost();
+                    tracing::warn!("revocation feed lost; resyncing");
+                }
+                Err(error) => {
+                    self.inner().feed_health.lost();
+                    tracing::warn!(%error, "revocation feed unavailable; retrying");
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Sends a heartbeat through the feed every [`HEARTBEAT_EVERY`], forever.
+    pub async fn send_heartbeats(&self) {
+        let mut ticks = tokio::time::interval(HEARTBEAT_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = self.stores().feed.heartbeat().await {
+                tracing::debug!(%error, "revocation feed heartbeat failed");
+            }
+        }
+    }
+
+    /// Subscribes first, then loads the snapshot: a revocation is either in the snapshot
+    /// or published after the subscription began.
+    async fn resync(&self) -> Result<Box<dyn FeedSubscription>, AuthError> {
+        let subscription = self.stores().feed.subscribe().await?;
+        let live = self
+            .stores()
+            .revocations
+            .live_revocations(self.now())
+            .await?;
+        self.apply_revocations(&live);
+        self.inner().feed_health.heard();
+        self.events().resynced();
+        tracing::info!(
+            live = live.len(),
+            "revocation feed followed from a snapshot"
+        );
+        Ok(subscription)
+    }
+
+    fn on_feed_event(&self, event: FeedEvent) {
+        match event {
+            FeedEvent::Revoked {
+                revocation,
+                published_at_ms,
+            } => {
+                self.apply_revocations([&revocation]);
+                let lag_ms = self.clock().now_millis().saturating_sub(published_at_ms);
+                #[allow(clippy::cast_precision_loss)] // milliseconds of lag fit an f64
+                self.events().feed_lag(lag_ms.max(0) as f64 / 1000.0);
+            }
+            FeedEvent::Heartbeat => {}
+        }
+        self.inner().feed_health.heard();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use keycard_core::revocation::{Revocation, Revoked};
+    use keycard_core::{Algorithm, Key, KeySet, SessionId, SystemClock};
+
+    use crate::feed::health::Freshness;
+    use crate::{Auth, AuthSettings};
+
+    async fn service() -> Auth {
+        let stores = keycard_store::open::open(&"memory:".parse().unwrap(), None, "t")
+            .await
+            .unwrap();
+        let keys = KeySet::with_active(Key::generate(Algorithm::EdDSA).unwrap()).unwrap();
+        Auth::new(
+            AuthSettings::new("https://a.example"),
+            stores,
+            keys,
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    }
+
+    fn revoked(id: &str, auth: &Auth) -> Revocation {
+        let now = auth.now();
+        Revocation {
+            what: Revoked::Session(SessionId::new(id)),
+            at: now,
+            forget_after: now.plus_secs(600),
+        }
+    }
+
+    fn is_revoked(auth: &Auth, id: &str) -> bool {
+        auth.revocations().check(Some(id), None, None).is_err()
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_then_every_published_revocation_is_applied() {
+        let auth = service().await;
+        // Recorded before the follower starts: it must come from the snapshot.
+        let early = revoked("early", &auth);
+        auth.stores()
+            .revocations
+            .record_revocation(&early)
+            .await
+            .unwrap();
+        assert_eq!(auth.feed_freshness(), Freshness::Stale, "not followed yet");
+        let follower = tokio::spawn({
+            let auth = auth.clone();
+            async move { auth.follow_revocations().await }
+        });
+        while auth.feed_freshness() == Freshness::Stale {
+            tokio::task::yield_now().await;
+        }
+        assert!(is_revoked(&auth, "early"));
+        // Published by another instance: delivered by the subscription.
+        let late = revoked("late", &auth);
+        auth.stores().feed.publish(&late, 0).await.unwrap();
+        while !is_revoked(&auth, "late") {
+            tokio::task::yield_now().await;
+        }
+        follower.abort();
+    }
+}
