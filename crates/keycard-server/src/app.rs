@@ -69,6 +69,10 @@ pub fn routes(mode: Mode) -> Router<AppState> {
             crate::routes::oauth::REVOKE_PATH,
             post(crate::routes::oauth::revoke),
         )
+        .route(
+            crate::routes::revocations::REVOCATIONS_PATH,
+            get(crate::routes::revocations::revocations),
+        )
         .route(metrics::METRICS_PATH, get(metrics::metrics))
         .route(well_known::JWKS_PATH, get(well_known::jwks))
         .route(

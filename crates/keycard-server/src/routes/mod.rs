@@ -14,6 +14,7 @@ pub mod me;
 pub mod oauth;
 pub mod openapi;
 pub mod password;
+pub mod revocations;
 pub mod sessions;
 pub mod token;
 pub mod users;

@@ -64,7 +64,7 @@ impl Needs for Revoking {
 /// A request from a client that authenticated and holds `P`'s permission. Checked before
 /// the body is read.
 #[derive(Debug)]
-pub struct OAuthClient<P>(pub AuthenticatedClient, PhantomData<P>);
+pub struct OAuthClient<P>(pub AuthenticatedClient, pub PhantomData<P>);
 
 impl<P: Needs> FromRequestParts<AppState> for OAuthClient<P> {
     type Rejection = WebError;

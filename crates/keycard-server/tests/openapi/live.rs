@@ -292,6 +292,11 @@ async fn flow(mode: Mode) {
     doc.check("get", "/v1/admin/audit", response).await;
 
     // What operators and verifiers read.
+    // The revocation stream never ends, so its documented error answer is what is checked
+    // here; the stream itself is tested in tests/revocation_stream.rs.
+    let response = http.get(url("/v1/revocations")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    doc.check("get", "/v1/revocations", response).await;
     for path in [
         "/healthz",
         "/readyz",

@@ -16,6 +16,7 @@ pub mod admin;
 pub mod discovery;
 pub mod oauth;
 pub mod problems;
+pub mod revocations;
 pub mod sessions;
 pub mod tokens;
 
