@@ -16,5 +16,7 @@ pub mod openapi;
 pub mod password;
 pub mod sessions;
 pub mod token;
+pub mod token_status;
+pub mod ui;
 pub mod users;
 pub mod well_known;
