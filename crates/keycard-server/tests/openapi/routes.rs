@@ -40,6 +40,11 @@ pub const METHODS_DOCUMENTED: [&str; 8] = [
 /// The v1 surface of the design, as path templates, probed whether or not the document
 /// lists them; some are not routed yet (`/v1/revocations`), and must not be documented
 /// until they are.
+///
+/// Deliberately left out: `/` and the pages under `/ui/`. They are HTML for people, not
+/// API operations, so the document does not list them; `src/app.rs` merges them as
+/// `ui::routes()` (no `.route("/...")` literal there), and `tests/ui_browser.rs` checks
+/// what they serve.
 const KNOWN_PATHS: &[&str] = &[
     "/v1/users",
     "/v1/login",
