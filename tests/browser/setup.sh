@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what crates/keycard-server/tests/nginx_browser.rs drives:
 #   - nginx and chromium, Debian packages, when missing
-#   - playwright-core, pinned in package-lock.json, into tests/browser/node_modules
+#   - playwright-core and axe-core, pinned in package-lock.json, into tests/browser/node_modules
 #
 # Playwright never downloads a browser here: the test launches Debian's /usr/bin/chromium.
 # Idempotent and non-interactive; runs from any working directory. The npm half is

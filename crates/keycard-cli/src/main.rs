@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own file under `commands/`; this file only parses the
 //! command line and turns the outcome into an exit status.
 
+mod checklist;
 mod commands;
 mod dates;
 mod failure;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Keycard: the authentication server (`keycard serve`), and keys, secrets and JWTs from
-/// the command line (generate, sign, verify, decode).
+/// the command line (generate, sign, verify, decode, audit).
 #[derive(Debug, Parser)]
 #[command(name = "keycard", version)]
 #[command(
@@ -33,6 +34,7 @@ enum Command {
     Sign(commands::sign::Args),
     Verify(commands::verify::Args),
     Decode(commands::decode::Args),
+    Audit(commands::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,18 @@ fn main() -> ExitCode {
         Command::Sign(args) => commands::sign::run(&args),
         Command::Verify(args) => commands::verify::run(&args),
         Command::Decode(args) => commands::decode::run(&args),
+        Command::Audit(args) => {
+            return match commands::audit::run(&args) {
+                Ok((report, code)) => {
+                    println!("{report}");
+                    code
+                }
+                Err(failure) => {
+                    eprintln!("{failure}");
+                    failure.exit_code()
+                }
+            };
+        }
     };
     match outcome {
         Ok(output) => {

@@ -79,6 +79,11 @@ pub fn routes(mode: Mode) -> Router<AppState> {
             well_known::CONFIGURATION_PATH,
             get(well_known::configuration),
         )
+        .route(
+            crate::routes::token_status::STATUS_PATH,
+            post(crate::routes::token_status::status),
+        )
+        .merge(crate::routes::ui::routes())
         .fallback(|| async { WebError::NotFound });
     match mode {
         Mode::Hybrid => routes.route(token::REFRESH, post(token::refresh)),

@@ -49,7 +49,8 @@
 //!   problem+json, request counting) and the serve loop with graceful shutdown.
 //! - [`routes`]: the handlers, one file per concern, each a few lines over the service;
 //!   `extract` (credentials, CSRF headers, cookies) and `client` (user agent, address
-//!   behind trusted proxies) read requests; `dto/` holds the typed request and response
+//!   behind trusted proxies) read requests; `ui` serves the embedded pages of `web/`;
+//!   `dto/` holds the typed request and response
 //!   bodies, from which `openapi` generates `/openapi.json` (utoipa).
 //! - [`metrics`]: the Prometheus registry, its request-counting layer and `GET /metrics`.
 //! - [`error`]: [`WebError`], the only place a status code is chosen; RFC 9457 bodies.

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod audit;
 pub mod decode;
 pub mod jwks;
 pub mod keygen;

@@ -71,6 +71,7 @@ fn announce(settings: &Settings) {
         "Keycard is listening on {local} (mode {})",
         settings.auth.mode.name()
     );
+    println!("  pages:   {local}/ (sign in, my account, token inspector; at the issuer's origin)");
     println!("  API:     {local}/v1");
     println!("  JWKS:    {local}{JWKS_PATH}");
     println!("  config:  {local}{CONFIGURATION_PATH}");

@@ -1,7 +1,10 @@
-//! `GET /v1/me`: who the credential belongs to, and its session.
+//! `GET /v1/me`: who the credential belongs to, and its session; in session mode also the
+//! session's CSRF token, which a page reloaded after login needs for its next change.
 
 use axum::Json;
 use axum::extract::State;
+use keycard_auth::csrf::csrf_token;
+use keycard_auth::current::Current;
 
 use super::dto::account::{Me, MeSession, ModeName, User};
 use super::dto::problems;
@@ -29,8 +32,13 @@ pub async fn me(
     Authenticated(who): Authenticated,
 ) -> Result<Json<Me>, WebError> {
     let auth = state.auth();
+    let csrf_token = match &who {
+        Current::Cookie { token, .. } => Some(csrf_token(token)),
+        Current::Bearer(_) => None,
+    };
     let me = auth.me(who, auth.now()).await?;
     Ok(Json(Me {
+        csrf_token,
         mode: ModeName::from(auth.settings().mode),
         session: MeSession::from(&me.session),
         user: User::from(&me.user),

@@ -17,5 +17,7 @@ pub mod password;
 pub mod revocations;
 pub mod sessions;
 pub mod token;
+pub mod token_status;
+pub mod ui;
 pub mod users;
 pub mod well_known;

@@ -26,8 +26,8 @@ use super::dto::{
 };
 use super::extract::{REFRESH_COOKIE, SESSION_COOKIE};
 use super::{
-    admin, auth_check, health, login, logout, me, oauth, password, sessions, token, users,
-    well_known,
+    admin, auth_check, health, login, logout, me, oauth, password, sessions, token, token_status,
+    users, well_known,
 };
 use crate::error::WebError;
 
@@ -56,6 +56,7 @@ pub const MODES_EXTENSION: &str = "x-keycard-modes";
         login::login,
         me::me,
         token::refresh,
+        token_status::status,
         logout::logout,
         logout::logout_all,
         sessions::list,
@@ -93,6 +94,8 @@ pub const MODES_EXTENSION: &str = "x-keycard-modes";
             tokens::TokenResponse,
             tokens::TokenType,
             tokens::RefreshRequest,
+            tokens::TokenStatusRequest,
+            tokens::TokenStatus,
             sessions_dto::SessionInfo,
             sessions_dto::SessionList,
             admin_dto::UserStatus,

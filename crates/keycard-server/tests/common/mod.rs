@@ -29,6 +29,7 @@ macro_rules! on_every_backend {
 }
 
 pub mod backend;
+pub mod browser;
 pub mod fleet;
 pub mod outage;
 

@@ -201,6 +201,18 @@ async fn flow(mode: Mode) {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     doc.check("post", "/v1/password", response).await;
 
+    // The token inspector's question: is this token live? Only `active`, for any token.
+    for token in [who.token(), "not-a-token".to_owned()] {
+        let response = http
+            .post(url("/v1/token/status"))
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        doc.check("post", "/v1/token/status", response).await;
+    }
+
     // Clients: introspection of a live and of a meaningless token, revocation, no client.
     for token in [who.token(), "not-a-token".to_owned()] {
         let response = http

@@ -39,6 +39,11 @@ pub const METHODS_DOCUMENTED: [&str; 8] = [
 
 /// The v1 surface of the design, as path templates, probed whether or not the document
 /// lists them: a route that is not wired must not be documented, and the other way round.
+///
+/// Deliberately left out: `/` and the pages under `/ui/`. They are HTML for people, not
+/// API operations, so the document does not list them; `src/app.rs` merges them as
+/// `ui::routes()` (no `.route("/...")` literal there), and `tests/ui_browser.rs` checks
+/// what they serve.
 const KNOWN_PATHS: &[&str] = &[
     "/v1/users",
     "/v1/login",

@@ -71,15 +71,31 @@ impl From<keycard_auth::Mode> for ModeName {
     }
 }
 
-/// The answer of `GET /v1/me`: who the credential belongs to, and its session.
-#[derive(Debug, Serialize, ToSchema)]
+/// The answer of `GET /v1/me`: who the credential belongs to, and its session. `Debug`
+/// leaves the CSRF token out.
+#[derive(Serialize, ToSchema)]
 pub struct Me {
+    /// Session mode: the session's CSRF token, to send as `X-CSRF-Token` on unsafe requests
+    /// (a page reloaded after login has it from here; a cross-site page cannot read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub csrf_token: Option<String>,
     /// The server's mode.
     pub mode: ModeName,
     /// The session the credential belongs to.
     pub session: MeSession,
     /// The user.
     pub user: User,
+}
+
+impl std::fmt::Debug for Me {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Me")
+            .field("mode", &self.mode)
+            .field("session", &self.session)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The session of `GET /v1/me`; times are Unix seconds.

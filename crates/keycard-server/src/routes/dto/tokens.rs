@@ -98,3 +98,18 @@ pub struct RefreshRequest {
     #[schema(value_type = Option<String>)]
     pub refresh_token: Option<SecretString>,
 }
+
+/// The body of `POST /v1/token/status`. `Debug` leaves the token out.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenStatusRequest {
+    /// The access token asked about.
+    #[schema(value_type = String)]
+    pub token: SecretString,
+}
+
+/// The answer of `POST /v1/token/status`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenStatus {
+    /// Whether the token is a live access token of this server.
+    pub active: bool,
+}
