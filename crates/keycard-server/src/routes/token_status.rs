@@ -50,7 +50,10 @@ pub async fn status(
 ) -> Result<Json<TokenStatus>, WebError> {
     let auth = state.auth();
     let token = revealed(&body.token);
-    let active = match auth.authenticate_bearer(Some(token.as_str()), auth.now()) {
+    let active = match auth
+        .authenticate_bearer(Some(token.as_str()), auth.now())
+        .await
+    {
         Ok(_) => true,
         Err(AuthError::InvalidToken(_)) => false,
         Err(error) => return Err(error.into()),
