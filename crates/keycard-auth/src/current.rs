@@ -68,7 +68,7 @@ pub async fn authenticate_cookie(
     Ok(Current::Cookie { token, session })
 }
 
-/// An `Authorization: Bearer` token: verified without any store (see [`tokens`]).
+/// An `Authorization: Bearer` token: verified without any store (see [`tokens`](crate::tokens)).
 pub fn authenticate_bearer(
     &self,
     token: Option<&str>,

@@ -35,6 +35,8 @@
 //!   (who a cookie or bearer token is; `me`), [`refresh`] (rotation, grace replays, reuse),
 //!   [`logout`] (one session, or all of a user's), [`sessions`] (the user's list),
 //!   [`password`] (change), [`admin`], [`oauth`] (introspection and revocation for clients).
+//! - [`keys`]: the signing keys' rotation schedule, reloads, and the operator's rotate and
+//!   retire.
 //! - [`tokens`]: access JWTs minted and verified; [`csrf`]: the session-bound token and
 //!   the origin check; [`client`]: user agent, address and label of a request.
 //! - [`limiter`]: brute-force and flood limits; [`hashing`]: the bounded argon2id pool;
@@ -53,6 +55,7 @@ pub mod current;
 pub mod error;
 pub mod events;
 pub mod hashing;
+pub mod keys;
 pub mod limiter;
 pub mod login;
 pub mod logout;

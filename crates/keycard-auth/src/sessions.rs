@@ -1,7 +1,7 @@
 //! A user's own sessions: the list they see (which devices are signed in), and ending one
 //! of them from it.
 //!
-//! Ending a session is logout's code path ([`end_session`]): instant in every mode, for its
+//! Ending a session is logout's code path (`end_session`): instant in every mode, for its
 //! cookie or refresh family and for every access token carrying its id. Only the caller's
 //! own sessions can be ended; any other id, whether it names another user's session or
 //! nothing, is the same "not found", so the answer never says whether a session exists.

@@ -9,7 +9,7 @@
 //!
 //! An attempt is charged when it is *checked*, before the password is verified, not when
 //! it fails: otherwise a burst of parallel requests would all pass the check while their
-//! hashes wait for a worker. [`LoginLimiter::record_success`] then forgives the account
+//! hashes wait for a worker. [`Limiter::record_success`] then forgives the account
 //! (its bucket is emptied of charges) and refunds the attempt to the address.
 //!
 //! Memory is bounded: each table holds at most [`LimitSettings::max_entries`]. When a table
@@ -21,7 +21,7 @@
 //! usually owns whole.
 //!
 //! Time is passed in as [`UnixTime`], from the service's clock, like every other rule;
-//! nothing here sleeps or reads a clock. The tables are in [`gcra`].
+//! nothing here sleeps or reads a clock. The tables are in `gcra`.
 
 use std::hash::{BuildHasher as _, RandomState};
 use std::net::IpAddr;
