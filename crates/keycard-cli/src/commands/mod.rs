@@ -3,6 +3,7 @@
 pub mod decode;
 pub mod jwks;
 pub mod keygen;
+pub mod keys;
 pub mod secret;
 pub mod serve;
 pub mod sign;
