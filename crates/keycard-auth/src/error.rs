@@ -4,6 +4,7 @@
 
 use keycard_core::KeyError;
 use keycard_core::store::StoreError;
+use keycard_store::key_vault::VaultError;
 
 use crate::limiter::RetryAfter;
 
@@ -80,5 +81,15 @@ impl From<StoreError> for AuthError {
 impl From<KeyError> for AuthError {
     fn from(error: KeyError) -> Self {
         Self::internal(error)
+    }
+}
+
+impl From<VaultError> for AuthError {
+    /// The key store failing is a store failing; anything else about keys is internal.
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Store(error) => error.into(),
+            other => Self::internal(other),
+        }
     }
 }

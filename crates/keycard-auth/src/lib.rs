@@ -35,6 +35,8 @@
 //!   (who a cookie or bearer token is; `me`), [`refresh`] (rotation, grace replays, reuse),
 //!   [`logout`] (one session, or all of a user's), [`sessions`] (the user's list),
 //!   [`password`] (change), [`admin`], [`oauth`] (introspection and revocation for clients).
+//! - [`keys`]: the signing keys' rotation schedule, reloads, and the operator's rotate and
+//!   retire.
 //! - [`tokens`]: access JWTs minted and verified; [`csrf`]: the session-bound token and
 //!   the origin check; [`client`]: user agent, address and label of a request.
 //! - [`feed`]: following the revocation feed (snapshot then deltas, heartbeats, the
@@ -56,6 +58,7 @@ pub mod error;
 pub mod events;
 pub mod feed;
 pub mod hashing;
+pub mod keys;
 pub mod limiter;
 pub mod login;
 pub mod logout;

@@ -1,5 +1,6 @@
-//! [`Auth`], the service: it owns what the flows need (stores, signing keys, clock,
-//! revocation set, limiter, hashing pool, counters, settings) and offers each flow as one
+//! [`Auth`], the service: it owns what the flows need (stores, signing keys and the vault
+//! they are kept in, clock, revocation set, limiter, hashing pool, counters, settings) and
+//! offers each flow as one
 //! method, implemented in the file named for it. Cheap to clone: every clone shares one
 //! inner state.
 
@@ -10,6 +11,7 @@ use keycard_core::revocation::Revocation;
 use keycard_core::revocation_set::RevocationSet;
 use keycard_core::user::PasswordHasher;
 use keycard_core::{Clock, KeyError, KeySet, UnixTime};
+use keycard_store::key_vault::KeyVault;
 use keycard_store::open::Stores;
 
 use crate::events::AuthEvents;
@@ -27,6 +29,7 @@ pub(crate) struct Inner {
     pub(crate) settings: AuthSettings,
     pub(crate) stores: Stores,
     pub(crate) keys: RwLock<KeySet>,
+    pub(crate) key_vault: Option<KeyVault>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hashing: HashPool,
     pub(crate) revocations: RwLock<RevocationSet>,
@@ -50,10 +53,37 @@ impl Auth {
     /// A service over opened stores and loaded keys, with an empty revocation set (load
     /// the live ones with [`Auth::apply_revocations`]) and an argon2id hasher at OWASP
     /// parameters, one computation per core. Fails only if the random source does.
+    ///
+    /// The keys are held in memory only: without a [`KeyVault`] they cannot be rotated or
+    /// reloaded (see [`Auth::with_key_vault`]).
     pub fn new(
         settings: AuthSettings,
         stores: Stores,
         keys: KeySet,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, KeyError> {
+        Self::build(settings, stores, keys, None, clock)
+    }
+
+    /// As [`Auth::new`], with the vault the keys are kept in: the service can then follow
+    /// the rotation schedule, reload keys another instance changed, and let an operator
+    /// rotate or retire (see [`keys`](crate::keys)). `keys` may start empty and be loaded
+    /// with [`Auth::rotate_keys_if_due`].
+    pub fn with_key_vault(
+        settings: AuthSettings,
+        stores: Stores,
+        keys: KeySet,
+        vault: KeyVault,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, KeyError> {
+        Self::build(settings, stores, keys, Some(vault), clock)
+    }
+
+    fn build(
+        settings: AuthSettings,
+        stores: Stores,
+        keys: KeySet,
+        key_vault: Option<KeyVault>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, KeyError> {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -66,6 +96,7 @@ impl Auth {
             settings,
             stores,
             keys: RwLock::new(keys),
+            key_vault,
             clock,
             revocations: RwLock::new(RevocationSet::new()),
             events: AuthEvents::default(),
@@ -103,7 +134,6 @@ impl Auth {
         self.0.keys.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    #[allow(dead_code)] // TEMPORARY until key rotation lands
     pub(crate) fn keys_mut(&self) -> RwLockWriteGuard<'_, KeySet> {
         self.0.keys.write().unwrap_or_else(PoisonError::into_inner)
     }

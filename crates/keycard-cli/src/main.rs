@@ -13,8 +13,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Keycard: the authentication server (`keycard serve`), and keys, secrets and JWTs from
-/// the command line (generate, sign, verify, decode, audit).
+/// Keycard: the authentication server (`keycard serve`) and its signing keys (`keycard
+/// keys`), and keys, secrets and JWTs from the command line (generate, sign, verify,
+/// decode, audit).
 #[derive(Debug, Parser)]
 #[command(name = "keycard", version)]
 #[command(
@@ -28,6 +29,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Serve(Box<commands::serve::Args>),
+    Keys(Box<commands::keys::Args>),
     Keygen(commands::keygen::Args),
     Secret(commands::secret::Args),
     Jwks(commands::jwks::Args),
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Keys(args) => commands::keys::run(*args),
         Command::Keygen(args) => commands::keygen::run(&args),
         Command::Secret(args) => commands::secret::run(&args),
         Command::Jwks(args) => commands::jwks::run(&args),

@@ -2,23 +2,24 @@
 //!
 //! 1. Create the data directory (0700) if it is missing.
 //! 2. Open the stores the settings name (migrations run there).
-//! 3. Load the signing keys; with no active key (first start), generate an active and a
-//!    next key for the configured algorithm and save them, so verifiers can cache the next
-//!    key long before it signs.
-//! 4. Build the auth service over them, and load the live revocations into the in-memory
-//!    set every token check consults.
-//! 5. Start the background tasks (the session sweeper), stopped when [`Background`] drops.
+//! 3. Build the auth service over them and the key vault, and run the key schedule once:
+//!    on first start it generates an active and a next key for the configured algorithm,
+//!    so verifiers can cache the next key long before it signs; otherwise it loads the
+//!    keys, promoting or deleting what is due.
+//! 4. Load the live revocations into the in-memory set every token check consults.
+//! 5. Start the background tasks, stopped when [`Background`] drops: the session sweeper,
+//!    and the key schedule, which also reloads the keys so a rotation made by another
+//!    instance or by `keycard keys` is picked up within [`KEY_CHECK_EVERY`].
 
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::sync::Arc;
 use std::time::Duration;
 
-use keycard_core::jose::KeyRole;
-use keycard_core::{Clock, Key, KeyError, KeySet};
+use keycard_auth::keys::KEY_CHECK_EVERY;
+use keycard_auth::{Auth, AuthError};
+use keycard_core::{Clock, KeyError, KeySet};
 use keycard_store::key_vault::{KeyVault, VaultError};
 use keycard_store::open::OpenError;
-
-use keycard_auth::Auth;
 
 use crate::config::{ConfigError, Revocation, Settings};
 use crate::state::AppState;
@@ -53,6 +54,21 @@ pub enum BootError {
     /// A signing key could not be generated.
     #[error("generating a signing key: {0}")]
     KeyGen(#[from] KeyError),
+    /// The key schedule could not run.
+    #[error("signing keys: {}", causes(.0))]
+    KeySchedule(#[source] AuthError),
+}
+
+/// An error and its causes, on one line: the auth layer keeps details in sources.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Background tasks of a running server; dropping this stops them.
@@ -74,29 +90,24 @@ pub async fn bootstrap(
     settings: Settings,
     clock: Arc<dyn Clock>,
 ) -> Result<(AppState, Background), BootError> {
-    create_data_dir(&settings.data_dir)?;
-    let stores = keycard_store::open::open(
-        &settings.stores.user_store,
-        Some(&settings.stores.session_store),
-        &settings.stores.redis_prefix,
-    )
-    .await?;
-    let vault = KeyVault::new(
-        stores.keys.clone(),
-        settings.master_key()?,
-        &settings.data_dir,
-    );
-    let keys = load_or_create_keys(&vault, &settings, clock.as_ref()).await?;
-    if let Some(active) = keys.active() {
-        tracing::info!(kid = active.kid(), alg = %active.alg(), keys = keys.len(), "signing keys loaded");
-        if active.alg() != settings.auth.tokens.signing_algorithm {
-            tracing::warn!(
-                active = %active.alg(),
-                configured = %settings.auth.tokens.signing_algorithm,
-                "the active key's algorithm differs from signing_algorithm; it applies to keys generated from now on"
-            );
+    let auth = open_auth(&settings, clock.clone()).await?;
+    auth.rotate_keys_if_due(clock.now())
+        .await
+        .map_err(BootError::KeySchedule)?;
+    {
+        let keys = auth.keys();
+        if let Some(active) = keys.active() {
+            tracing::info!(kid = active.kid(), alg = %active.alg(), keys = keys.len(), "signing keys loaded");
+            if active.alg() != settings.auth.tokens.signing_algorithm {
+                tracing::warn!(
+                    active = %active.alg(),
+                    configured = %settings.auth.tokens.signing_algorithm,
+                    "the active key's algorithm differs from signing_algorithm; it applies to keys generated from now on"
+                );
+            }
         }
     }
+    let stores = auth.stores().clone();
     let sweeper = keycard_store::sweeper::spawn_sweeper(
         stores.sessions.clone(),
         clock.clone(),
@@ -112,8 +123,8 @@ pub async fn bootstrap(
         .live_revocations(clock.now())
         .await
         .map_err(BootError::Revocations)?;
-    let auth = Auth::new(settings.auth.clone(), stores, keys, clock)?;
     auth.apply_revocations(&live);
+    let key_schedule = spawn_key_schedule(auth.clone());
     let state = AppState::new(settings, auth);
     match state.settings().auth.tokens.revocation {
         Revocation::On => tracing::info!(live = live.len(), "revocations loaded"),
@@ -121,7 +132,7 @@ pub async fn bootstrap(
             "revocation = off: pure stateless tokens; logout does not stop an access token before it expires"
         ),
     }
-    let mut tasks = vec![sweeper];
+    let mut tasks = vec![sweeper, key_schedule];
     tasks.extend(spawn_feed_tasks(state.auth()));
     Ok((state, Background { tasks }))
 }
@@ -171,35 +182,46 @@ fn create_data_dir(path: &std::path::Path) -> Result<(), BootError> {
     Ok(())
 }
 
-/// Loads the keys; on first start (no active key) makes the active key, and whenever no
-/// next key is published, makes one. A next key left without an active one (an interrupted
-/// rotation) is promoted rather than discarded, since verifiers may already hold it.
-async fn load_or_create_keys(
-    vault: &KeyVault,
-    settings: &Settings,
-    clock: &dyn Clock,
-) -> Result<KeySet, BootError> {
-    let mut keys = vault.load().await?;
-    let now = clock.now();
-    if keys.active().is_none() {
-        match keys.next() {
-            Some(next) => {
-                vault.set_role(next.kid(), KeyRole::Active, None).await?;
-                tracing::warn!(kid = next.kid(), "no active key: promoted the next key");
-            }
-            None => {
-                let active = Key::generate(settings.auth.tokens.signing_algorithm)?;
-                vault.save(&active, KeyRole::Active, now).await?;
-                tracing::info!(kid = active.kid(), alg = %active.alg(), "generated the active signing key");
+/// The auth service over the stores `settings` name and their key vault, with the keys
+/// as the vault holds them (none changed): what `keycard keys` works on. Creates the data
+/// directory if it is missing, as `keycard serve` does.
+pub async fn open_auth(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Auth, BootError> {
+    create_data_dir(&settings.data_dir)?;
+    let stores = keycard_store::open::open(
+        &settings.stores.user_store,
+        Some(&settings.stores.session_store),
+        &settings.stores.redis_prefix,
+    )
+    .await?;
+    let vault = KeyVault::new(
+        stores.keys.clone(),
+        settings.master_key()?,
+        &settings.data_dir,
+    );
+    let auth = Auth::with_key_vault(settings.auth.clone(), stores, KeySet::new(), vault, clock)?;
+    auth.reload_keys(auth.now())
+        .await
+        .map_err(BootError::KeySchedule)?;
+    Ok(auth)
+}
+
+/// Runs the key schedule every [`KEY_CHECK_EVERY`] until aborted: promotes and deletes what
+/// is due and reloads the keys. A failed check keeps the keys loaded and is retried at the
+/// next tick.
+fn spawn_key_schedule(auth: Auth) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(KEY_CHECK_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick completes at once, and start-up has just run the schedule.
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if let Err(error) = auth.rotate_keys_if_due(auth.now()).await {
+                tracing::warn!(
+                    error = causes(&error),
+                    "key schedule check failed; retrying next tick"
+                );
             }
         }
-        keys = vault.load().await?;
-    }
-    if keys.next().is_none() {
-        let next = Key::generate(settings.auth.tokens.signing_algorithm)?;
-        vault.save(&next, KeyRole::Next, now).await?;
-        tracing::info!(kid = next.kid(), alg = %next.alg(), "generated the next signing key");
-        keys = vault.load().await?;
-    }
-    Ok(keys)
+    })
 }

@@ -103,16 +103,25 @@ impl KeyVault {
     /// Loads every key into a key set with its role.
     pub async fn load(&self) -> Result<KeySet, VaultError> {
         let mut set = KeySet::new();
-        for record in self.store.load_keys().await? {
-            let private = match (&record.sealed_private, &self.master) {
-                (Some(sealed), Some(master)) => master.open(&record.kid, sealed)?,
-                (Some(_), None) => return Err(VaultError::MasterKeyRequired(record.kid)),
-                (None, _) => self.read_file(&record.kid)?,
-            };
-            let key = Key::from_jwk_json(&private, Some(record.alg))?.with_kid(record.kid.clone());
-            set = set.with(record.role, key)?;
+        for record in self.records().await? {
+            set = set.with(record.role, self.key(&record)?)?;
         }
         Ok(set)
+    }
+
+    /// Every key's record (public metadata and roles), oldest first.
+    pub async fn records(&self) -> Result<Vec<KeyRecord>, VaultError> {
+        Ok(self.store.load_keys().await?)
+    }
+
+    /// The signing key a record describes, its private half opened or read from its file.
+    pub fn key(&self, record: &KeyRecord) -> Result<Key, VaultError> {
+        let private = match (&record.sealed_private, &self.master) {
+            (Some(sealed), Some(master)) => master.open(&record.kid, sealed)?,
+            (Some(_), None) => return Err(VaultError::MasterKeyRequired(record.kid.clone())),
+            (None, _) => self.read_file(&record.kid)?,
+        };
+        Ok(Key::from_jwk_json(&private, Some(record.alg))?.with_kid(record.kid.clone()))
     }
 
     /// Changes a key's role (rotation) and when it may be deleted.
@@ -125,12 +134,31 @@ impl KeyVault {
         Ok(self.store.set_key_role(kid, role, retire_after).await?)
     }
 
+    /// Changes a key's role only if it is still `from` (see
+    /// [`KeyStore::swap_key_role`]): `false` when another writer changed it first.
+    pub async fn swap_role(
+        &self,
+        kid: &str,
+        from: KeyRole,
+        to: KeyRole,
+        retire_after: Option<UnixTime>,
+    ) -> Result<bool, VaultError> {
+        Ok(self
+            .store
+            .swap_key_role(kid, from, to, retire_after)
+            .await?)
+    }
+
     /// Deletes a key: its record and, if any, its file.
     pub async fn delete(&self, kid: &str) -> Result<bool, VaultError> {
         let existed = self.store.delete_key(kid).await?;
         let path = self.path(kid);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| io(&path, &e))?;
+        match std::fs::remove_file(&path) {
+            // Sealed keys have no file, and another instance may have removed it first.
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(&path, &error));
+            }
+            _ => {}
         }
         Ok(existed)
     }

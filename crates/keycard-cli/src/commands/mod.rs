@@ -4,6 +4,7 @@ pub mod audit;
 pub mod decode;
 pub mod jwks;
 pub mod keygen;
+pub mod keys;
 pub mod secret;
 pub mod serve;
 pub mod sign;

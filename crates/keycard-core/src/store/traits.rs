@@ -139,6 +139,16 @@ pub trait KeyStore: Send + Sync {
         role: KeyRole,
         retire_after: Option<UnixTime>,
     ) -> StoreResult<bool>;
+    /// Changes a key's role and retirement time only if its role is still `from`: the
+    /// compare-and-swap that lets several instances race to rotate with exactly one
+    /// winner. `false` if there is no such kid or its role is no longer `from`.
+    async fn swap_key_role(
+        &self,
+        kid: &str,
+        from: KeyRole,
+        to: KeyRole,
+        retire_after: Option<UnixTime>,
+    ) -> StoreResult<bool>;
     /// Deletes a key record; `false` if there is no such kid.
     async fn delete_key(&self, kid: &str) -> StoreResult<bool>;
 }

@@ -1,4 +1,5 @@
-//! The signing-key contracts: save (a kid only once), load, change a role, delete.
+//! The signing-key contracts: save (a kid only once), load, change a role (also only if it
+//! is still what the caller saw), delete.
 
 use std::sync::Arc;
 
@@ -58,6 +59,41 @@ pub async fn keys_save_load_role_delete<S: KeyStore + ?Sized>(store: Arc<S>) {
         loaded.iter().find(|k| k.kid == "b").unwrap().role,
         KeyRole::Active
     );
+
+    // The compare-and-swap: only the first of two racing promotions of "c" wins.
+    store
+        .save_key(&key("c", KeyRole::Next, None))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .swap_key_role("c", KeyRole::Next, KeyRole::Active, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .swap_key_role("c", KeyRole::Next, KeyRole::Active, None)
+            .await
+            .unwrap(),
+        "a key no longer next is not promoted again"
+    );
+    assert!(
+        !store
+            .swap_key_role("zz", KeyRole::Next, KeyRole::Active, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .swap_key_role("c", KeyRole::Active, KeyRole::Retired, Some(at(60)))
+            .await
+            .unwrap()
+    );
+    let c = store.load_keys().await.unwrap();
+    let c = c.iter().find(|k| k.kid == "c").unwrap();
+    assert_eq!((c.role, c.retire_after), (KeyRole::Retired, Some(at(60))));
+    assert!(store.delete_key("c").await.unwrap());
 
     assert!(store.delete_key("a").await.unwrap());
     assert!(!store.delete_key("a").await.unwrap());

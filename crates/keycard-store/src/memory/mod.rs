@@ -158,6 +158,26 @@ impl KeyStore for MemoryStore {
         Ok(true)
     }
 
+    async fn swap_key_role(
+        &self,
+        kid: &str,
+        from: KeyRole,
+        to: KeyRole,
+        retire_after: Option<UnixTime>,
+    ) -> StoreResult<bool> {
+        let mut state = self.state()?;
+        let Some(record) = state
+            .keys
+            .iter_mut()
+            .find(|k| k.kid == kid && k.role == from)
+        else {
+            return Ok(false);
+        };
+        record.role = to;
+        record.retire_after = retire_after;
+        Ok(true)
+    }
+
     async fn delete_key(&self, kid: &str) -> StoreResult<bool> {
         let mut state = self.state()?;
         let before = state.keys.len();

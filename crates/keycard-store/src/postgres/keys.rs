@@ -58,6 +58,26 @@ impl KeyStore for PostgresStore {
         Ok(updated.rows_affected() > 0)
     }
 
+    async fn swap_key_role(
+        &self,
+        kid: &str,
+        from: KeyRole,
+        to: KeyRole,
+        retire_after: Option<UnixTime>,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(
+            "UPDATE signing_keys SET role = $1, retire_after = $2 WHERE kid = $3 AND role = $4",
+        )
+        .bind(role_name(to))
+        .bind(retire_after.map(UnixTime::as_secs))
+        .bind(kid)
+        .bind(role_name(from))
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(updated.rows_affected() > 0)
+    }
+
     async fn delete_key(&self, kid: &str) -> StoreResult<bool> {
         let deleted = sqlx::query("DELETE FROM signing_keys WHERE kid = $1")
             .bind(kid)

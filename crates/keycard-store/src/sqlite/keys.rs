@@ -58,6 +58,26 @@ impl KeyStore for SqliteStore {
         Ok(updated.rows_affected() > 0)
     }
 
+    async fn swap_key_role(
+        &self,
+        kid: &str,
+        from: KeyRole,
+        to: KeyRole,
+        retire_after: Option<UnixTime>,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(
+            "UPDATE signing_keys SET role = ?, retire_after = ? WHERE kid = ? AND role = ?",
+        )
+        .bind(role_name(to))
+        .bind(retire_after.map(UnixTime::as_secs))
+        .bind(kid)
+        .bind(role_name(from))
+        .execute(&self.writer)
+        .await
+        .map_err(store_error)?;
+        Ok(updated.rows_affected() > 0)
+    }
+
     async fn delete_key(&self, kid: &str) -> StoreResult<bool> {
         let deleted = sqlx::query("DELETE FROM signing_keys WHERE kid = ?")
             .bind(kid)
