@@ -8,6 +8,12 @@
 //! | `postgres://…`, `postgresql://…` | PostgreSQL |
 //! | `redis://…`, `rediss://…` | Redis (sessions and revocations only) |
 //! | `redis+cluster://HOST:PORT,HOST:PORT,…` | Redis Cluster (sessions and revocations only) |
+//!
+//! The revocation feed follows the store that holds revocations: Redis pub/sub
+//! (`redis::RedisFeed`) when sessions live in Redis or Redis Cluster, `LISTEN`/`NOTIFY`
+//! (`postgres::PostgresFeed`) in PostgreSQL, a poll of the file (`sqlite::SqliteFeed`) in
+//! SQLite, and an in-process channel ([`LocalFeed`](crate::feed::local::LocalFeed)) in
+//! memory.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -129,7 +135,7 @@ impl<T: UserStore + KeyStore + AuditStore + SessionStore + RevocationStore + 'st
 {
 }
 
-fn all<T: SqlStores>(store: T) -> Stores {
+fn all<T: SqlStores>(store: T, feed: Arc<dyn RevocationFeed>) -> Stores {
     let store = Arc::new(store);
     Stores {
         users: store.clone(),
@@ -137,7 +143,7 @@ fn all<T: SqlStores>(store: T) -> Stores {
         audit: store.clone(),
         sessions: store.clone(),
         revocations: store,
-        feed: Arc::new(crate::feed::local::LocalFeed::new()),
+        feed,
     }
 }
 
@@ -150,9 +156,10 @@ pub async fn open(
 ) -> Result<Stores, OpenError> {
     let mut stores = open_sql(main).await?;
     if let Some(url) = sessions.filter(|url| *url != main) {
-        let (session_store, revocations) = open_sessions(url, redis_prefix).await?;
+        let (session_store, revocations, feed) = open_sessions(url, redis_prefix).await?;
         stores.sessions = session_store;
         stores.revocations = revocations;
+        stores.feed = feed;
     }
     Ok(stores)
 }
@@ -160,37 +167,54 @@ pub async fn open(
 async fn open_sql(url: &StoreUrl) -> Result<Stores, OpenError> {
     match url {
         #[cfg(feature = "memory")]
-        StoreUrl::Memory => Ok(all(crate::memory::MemoryStore::new())),
+        StoreUrl::Memory => Ok(all(
+            crate::memory::MemoryStore::new(),
+            Arc::new(crate::feed::local::LocalFeed::new()),
+        )),
         #[cfg(feature = "sqlite")]
-        StoreUrl::Sqlite(path) => Ok(all(crate::sqlite::SqliteStore::open(path).await?)),
+        StoreUrl::Sqlite(path) => {
+            let store = crate::sqlite::SqliteStore::open(path).await?;
+            let feed = Arc::new(store.feed());
+            Ok(all(store, feed))
+        }
         #[cfg(feature = "postgres")]
-        StoreUrl::Postgres(url) => Ok(all(crate::postgres::PostgresStore::connect(url).await?)),
+        StoreUrl::Postgres(url) => {
+            let store = crate::postgres::PostgresStore::connect(url).await?;
+            let feed = Arc::new(store.feed());
+            Ok(all(store, feed))
+        }
         StoreUrl::Redis(_) | StoreUrl::RedisCluster(_) => Err(OpenError::NotSql),
         #[allow(unreachable_patterns)]
         other => Err(OpenError::NotCompiledIn(backend_name(other))),
     }
 }
 
-type SessionSide = (Arc<dyn SessionStore>, Arc<dyn RevocationStore>);
+type SessionSide = (
+    Arc<dyn SessionStore>,
+    Arc<dyn RevocationStore>,
+    Arc<dyn RevocationFeed>,
+);
 
 async fn open_sessions(url: &StoreUrl, redis_prefix: &str) -> Result<SessionSide, OpenError> {
     match url {
         #[cfg(feature = "redis")]
         StoreUrl::Redis(url) => {
             let store = Arc::new(crate::redis::RedisStore::connect(url, redis_prefix).await?);
-            Ok((store.clone(), store))
+            let feed = Arc::new(store.feed());
+            Ok((store.clone(), store, feed))
         }
         #[cfg(feature = "redis")]
         StoreUrl::RedisCluster(nodes) => {
             let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
             let store =
                 Arc::new(crate::redis::RedisStore::connect_cluster(&nodes, redis_prefix).await?);
-            Ok((store.clone(), store))
+            let feed = Arc::new(store.feed());
+            Ok((store.clone(), store, feed))
         }
         sql => {
             let _ = redis_prefix;
             let stores = open_sql(sql).await?;
-            Ok((stores.sessions, stores.revocations))
+            Ok((stores.sessions, stores.revocations, stores.feed))
         }
     }
 }

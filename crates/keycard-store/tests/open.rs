@@ -78,5 +78,16 @@ async fn sqlite_for_accounts_and_redis_for_sessions() {
     );
     assert!(sqlite.load_user(&user.id).await.unwrap().is_some());
     stores.sessions.delete_session(&session.id).await.unwrap();
+
+    // The feed follows the session store: an instance on the same Redis prefix hears this
+    // one's heartbeat.
+    use keycard_core::store::{FeedEvent, RevocationFeed as _};
+    let other = keycard_store::redis::RedisStore::connect(&redis_url, &prefix)
+        .await
+        .unwrap();
+    let mut subscription = other.feed().subscribe().await.unwrap();
+    stores.feed.heartbeat().await.unwrap();
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.next());
+    assert_eq!(heard.await.unwrap(), Some(FeedEvent::Heartbeat));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,10 +10,10 @@
 // Test code: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod redis_throwaway;
 mod tcp_proxy;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use keycard_core::opaque::OpaqueKind;
@@ -24,6 +24,7 @@ use keycard_store::conformance::fixtures::{at, cookie, token, user_id};
 use keycard_store::conformance::report_skipped;
 use keycard_store::postgres::PostgresStore;
 use keycard_store::redis::RedisStore;
+use redis_throwaway::{Throwaway, free_port};
 use sqlx::postgres::PgConnectOptions;
 use tcp_proxy::Proxy;
 
@@ -79,14 +80,6 @@ fn assert_backend<T: std::fmt::Debug>(what: &str, result: Result<T, StoreError>)
     );
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 // ---- Nothing listening -----------------------------------------------------------------
 
 #[tokio::test]
@@ -117,50 +110,6 @@ async fn postgres_at_a_closed_port_fails_fast() {
 }
 
 // ---- Redis: a throwaway server, killed and started again ----------------------------------
-
-/// A `redis-server` of this test's own, killed when dropped.
-struct Throwaway {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Throwaway {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on the PATH (or set KEYCARD_SKIP_REDIS=1)");
-        let server = Self {
-            port,
-            child: Some(child),
-        };
-        let started = stopwatch();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < BOUND, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Throwaway {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_that_goes_away_fails_fast_and_reconnects_by_itself() {

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use keycard_core::store::{StoreError, UserStore};
 use keycard_core::user::{Email, PasswordHash, User};
 use keycard_core::{Clock as _, SystemClock, UnixTime};
+use keycard_store::conformance::feed::{FeedPair, Instance, PublishTime};
 use keycard_store::postgres::PostgresStore;
 use sqlx::{Connection as _, Executor as _};
 
@@ -97,6 +98,57 @@ keycard_store::session_store_conformance!(
 keycard_store::sql_store_conformance!(skip_if = env_says_skip("KEYCARD_SKIP_POSTGRES"), async {
     fresh().await
 });
+
+/// One fresh schema, opened twice as two instances would open it.
+async fn pair() -> FeedPair {
+    let (url, schema) = (url(), new_schema());
+    drop_stale_schemas(&url).await;
+    let open = || PostgresStore::connect_in_schema(&url, &schema);
+    let one = Arc::new(open().await.unwrap_or_else(|e| no_store(&url, &e)));
+    let two = Arc::new(open().await.unwrap());
+    let (feed_one, feed_two) = (one.feed(), two.feed());
+    FeedPair {
+        one: Instance::new(one, feed_one),
+        two: Instance::new(two, feed_two),
+        publish_time: PublishTime::AsPublished,
+    }
+}
+
+keycard_store::feed_conformance!(skip_if = env_says_skip("KEYCARD_SKIP_POSTGRES"), async {
+    pair().await
+});
+
+/// A listener whose backend is terminated ends its subscription (no silent reconnection
+/// that would miss what was notified in between); other schemas' listeners are untouched.
+#[tokio::test]
+async fn a_terminated_listener_ends_the_subscription() {
+    use keycard_core::store::RevocationFeed as _;
+    if env_says_skip("KEYCARD_SKIP_POSTGRES") {
+        keycard_store::conformance::report_skipped(
+            "a_terminated_listener_ends_the_subscription",
+            "KEYCARD_SKIP_POSTGRES=1",
+        );
+        return;
+    }
+    let store = fresh().await;
+    let feed = store.feed();
+    let mut subscription = feed.subscribe().await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&url()).await.unwrap();
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(format!(r#"LISTEN "{}""#, feed.channel()))
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(terminated, [true], "the instrument: exactly this listener");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while subscription.next().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the subscription outlived its connection");
+}
 
 fn user(email: &str) -> User {
     let hash = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");

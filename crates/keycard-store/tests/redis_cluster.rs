@@ -15,6 +15,7 @@ mod redis_common;
 use std::sync::Arc;
 
 use keycard_core::store::StoreError;
+use keycard_store::conformance::feed::{FeedPair, Instance, PublishTime};
 use keycard_store::conformance::report_skipped;
 use keycard_store::redis::RedisStore;
 
@@ -63,6 +64,24 @@ async fn raw() -> redis::cluster_async::ClusterConnection {
         .await
         .expect("the cluster answers")
 }
+
+/// One fresh prefix, connected twice as two instances would connect.
+async fn pair() -> FeedPair {
+    let prefix = redis_common::unique_prefix();
+    let one = store_under(&prefix).await;
+    let two = Arc::new(connect(&prefix).await.unwrap());
+    let (feed_one, feed_two) = (one.feed(), two.feed());
+    FeedPair {
+        one: Instance::new(one, feed_one),
+        two: Instance::new(two, feed_two),
+        publish_time: PublishTime::AsPublished,
+    }
+}
+
+keycard_store::feed_conformance!(
+    skip_if = cluster_unreachable_and_skip_allowed().await,
+    pair()
+);
 
 keycard_store::session_store_conformance!(
     skip_if = cluster_unreachable_and_skip_allowed().await,

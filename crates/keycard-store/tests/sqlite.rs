@@ -7,10 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use keycard_core::UnixTime;
 use keycard_core::store::{StoreError, UserStore};
 use keycard_core::user::{Email, PasswordHash, User};
+use keycard_store::conformance::feed::{FeedPair, Instance, PublishTime};
 use keycard_store::sqlite::SqliteStore;
 
 async fn fresh() -> Arc<SqliteStore> {
@@ -23,6 +25,44 @@ async fn fresh() -> Arc<SqliteStore> {
 
 keycard_store::session_store_conformance!(async { fresh().await });
 keycard_store::sql_store_conformance!(async { fresh().await });
+
+/// A fresh database and a second store on the same file, as a second process would open it.
+async fn pair() -> FeedPair {
+    let one = fresh().await;
+    let two = Arc::new(SqliteStore::open(one.path()).await.unwrap());
+    let (feed_one, feed_two) = (one.feed(), two.feed());
+    FeedPair {
+        one: Instance::new(one, feed_one),
+        two: Instance::new(two, feed_two),
+        publish_time: PublishTime::AsRecorded,
+    }
+}
+
+keycard_store::feed_conformance!(async { pair().await });
+
+/// A poll that fails ends the subscription: here the table it reads is dropped behind the
+/// store's back, on a connection of the test's own.
+#[tokio::test]
+async fn a_failing_poll_ends_the_subscription() {
+    use keycard_core::store::{FeedEvent, RevocationFeed as _};
+    use sqlx::{ConnectOptions as _, Executor as _};
+    let store = fresh().await;
+    let mut subscription = store.feed().subscribe().await.unwrap();
+    // The instrument first: the subscription is alive and polling.
+    let first = tokio::time::timeout(Duration::from_secs(5), subscription.next()).await;
+    assert_eq!(first.unwrap(), Some(FeedEvent::Heartbeat));
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(store.path())
+        .connect()
+        .await
+        .unwrap();
+    conn.execute("DROP TABLE revocations").await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while subscription.next().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the subscription outlived a failing poll");
+}
 
 #[tokio::test]
 async fn data_survives_reopening_and_migrations_run_once() {

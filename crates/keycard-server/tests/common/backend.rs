@@ -93,6 +93,7 @@ pub async fn start_on(
         .unwrap_or_else(|error| {
             panic!("no Redis at {redis_url} (or set KEYCARD_SKIP_REDIS=1): {error}")
         });
+    let feed = Arc::new(redis.feed());
     let (sql, redis) = (Arc::new(sql), Arc::new(redis));
     let stores = Stores {
         users: sql.clone(),
@@ -100,7 +101,7 @@ pub async fn start_on(
         audit: sql,
         sessions: redis.clone(),
         revocations: redis,
-        feed: Arc::new(keycard_store::feed::local::LocalFeed::new()),
+        feed,
     };
     let settings = Settings::resolve(args).expect("settings resolve");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

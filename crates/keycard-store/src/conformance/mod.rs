@@ -5,6 +5,7 @@
 //! ```text
 //! keycard_store::session_store_conformance!(async { my_backend().await });
 //! keycard_store::sql_store_conformance!(async { my_backend().await });
+//! keycard_store::feed_conformance!(async { my_backend_opened_twice().await });
 //! ```
 //!
 //! The constructor must return a fresh, empty store (a new database, schema or key prefix)
@@ -27,6 +28,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod audit;
+pub mod feed;
 pub mod fixtures;
 pub mod keys;
 pub mod revocations;
@@ -113,6 +115,31 @@ macro_rules! sql_store_conformance {
     };
     ($make:expr) => {
         $crate::sql_store_conformance!(@tests [] $make);
+    };
+}
+
+/// Runs the revocation feed contracts against the pair of instances built by `$make` (an
+/// `async` block yielding a [`feed::FeedPair`]: the backend opened twice), each test skipped
+/// when the optional `skip_if` holds.
+#[macro_export]
+macro_rules! feed_conformance {
+    (skip_if = $skip:expr, $make:expr $(,)?) => {
+        $crate::feed_conformance!(@tests [$skip] $make);
+    };
+    (@tests [$($skip:expr)?] $make:expr) => {
+        $crate::conformance_tests!(
+            [$($skip)?] $make,
+            $crate::conformance::feed,
+            [
+                every_subscriber_gets_every_revocation_in_order,
+                a_revocation_recorded_again_is_delivered_again,
+                heartbeats_reach_every_subscriber,
+                a_subscription_starts_after_what_was_published,
+            ]
+        );
+    };
+    ($make:expr) => {
+        $crate::feed_conformance!(@tests [] $make);
     };
 }
 

@@ -9,12 +9,14 @@
 //!   (`sql::rotation`);
 //! - `users.rs`: accounts;
 //! - `revocations.rs`, `keys.rs`, `audit.rs`: revocations, signing keys and the audit log,
-//!   one statement per operation.
+//!   one statement per operation;
+//! - `feed.rs`: the revocation feed, `NOTIFY` and a `LISTEN` connection per subscription.
 //!
 //! Uniqueness constraints carry names (`users_email_key`, `sessions_pkey`, ...) that the
 //! error mapping reads back as the conflict's rule.
 
 mod audit;
+mod feed;
 mod keys;
 mod revocations;
 mod rotation;
@@ -30,6 +32,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection as _, Executor as _, PgConnection};
 
+pub use self::feed::PostgresFeed;
 use crate::sql::conflict_name;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -46,9 +49,21 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Every store in PostgreSQL.
-#[derive(Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// For the feed's own connections.
+    options: PgConnectOptions,
+    /// The feed's channel, named for the schema the store lives in.
+    channel: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    // The connect options hold the password: the channel says which store this is.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PostgresStore {
@@ -94,12 +109,23 @@ impl PostgresStore {
             });
         }
         first.close().await.map_err(store_error)?;
-        let pool = pool.connect_with(options).await.map_err(store_error)?;
+        let pool = pool
+            .connect_with(options.clone())
+            .await
+            .map_err(store_error)?;
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("PostgreSQL migrations: {e}")))?;
-        Ok(Self { pool })
+        let schema: String = sqlx::query_scalar("SELECT COALESCE(current_schema()::text, '')")
+            .fetch_one(&pool)
+            .await
+            .map_err(store_error)?;
+        Ok(Self {
+            pool,
+            options,
+            channel: feed::channel_for(&schema),
+        })
     }
 }
 

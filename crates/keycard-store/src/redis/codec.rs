@@ -1,5 +1,6 @@
 //! How records are spelled in Redis: a session as the fields of a hash, the index entries as
-//! short strings, a revocation as one string.
+//! short strings, a revocation as one string (spelled as the feed spells it:
+//! [`crate::feed::codec`]).
 //!
 //! The Lua scripts read some session fields by name (`kind`, `seen`, `idle`, `abs`, `gen`,
 //! `rotated`, `sealed`, `replays`, `revoked`), so those names are part of the scripts'
@@ -7,10 +8,11 @@
 
 use std::collections::HashMap;
 
-use keycard_core::revocation::{Revocation, Revoked};
 use keycard_core::session::{ClientMeta, RefreshState, RevokeReason, Session, SessionKind};
 use keycard_core::store::{StoreError, StoreResult};
 use keycard_core::{SessionId, UnixTime, UserId};
+
+pub(super) use crate::feed::codec::{decode_revocation, encode_revocation};
 
 /// A session as `(field, value)` pairs for `HSET`. Absent optional values have no field.
 pub(super) fn session_fields(session: &Session) -> Vec<(&'static str, Vec<u8>)> {
@@ -152,49 +154,6 @@ pub(super) fn parse_token_entry(entry: &str) -> StoreResult<(&str, &str, UnixTim
     }
 }
 
-/// A revocation as one string: `<kind> <at> <forget_after> [<not_before>] <id>`; the id comes
-/// last and is taken whole.
-pub(super) fn encode_revocation(r: &Revocation) -> String {
-    let (at, forget) = (r.at.as_secs(), r.forget_after.as_secs());
-    match &r.what {
-        Revoked::Session(id) => format!("s {at} {forget} {id}"),
-        Revoked::UserBefore { user, not_before } => {
-            format!("u {at} {forget} {} {user}", not_before.as_secs())
-        }
-    }
-}
-
-/// Reads a revocation back.
-pub(super) fn decode_revocation(encoded: &str) -> StoreResult<Revocation> {
-    let bad = || StoreError::Corrupt("revocation".into());
-    let time = |s: Option<&str>| -> StoreResult<UnixTime> {
-        s.and_then(|s| s.parse().ok())
-            .map(UnixTime::from_secs)
-            .ok_or_else(bad)
-    };
-    let mut parts = encoded.splitn(4, ' ');
-    let kind = parts.next();
-    let at = time(parts.next())?;
-    let forget_after = time(parts.next())?;
-    let rest = parts.next().ok_or_else(bad)?;
-    let what = match kind {
-        Some("s") => Revoked::Session(SessionId::new(rest)),
-        Some("u") => {
-            let (not_before, user) = rest.split_once(' ').ok_or_else(bad)?;
-            Revoked::UserBefore {
-                user: UserId::new(user),
-                not_before: time(Some(not_before))?,
-            }
-        }
-        _ => return Err(bad()),
-    };
-    Ok(Revocation {
-        what,
-        at,
-        forget_after,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,25 +191,6 @@ mod tests {
         });
         assert_eq!(round_trip(&session), session);
         assert!(session_from_fields(&HashMap::new()).unwrap().is_none());
-    }
-
-    #[test]
-    fn revocations_round_trip() {
-        for what in [
-            Revoked::Session(SessionId::new("a b")),
-            Revoked::UserBefore {
-                user: UserId::new("u 1"),
-                not_before: UnixTime::from_secs(5),
-            },
-        ] {
-            let r = Revocation {
-                what,
-                at: UnixTime::from_secs(1),
-                forget_after: UnixTime::from_secs(9),
-            };
-            assert_eq!(decode_revocation(&encode_revocation(&r)).unwrap(), r);
-        }
-        assert!(decode_revocation("x 1 2 y").is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! | `P:expiring` | sorted set | `<user> <sid>`, scored by a lower bound of the deadline: what the sweep walks | at the latest absolute expiry |
 //! | `{P:rev}:all` | hash | revocation key → revocation | at the latest `forget_after` |
 //! | `{P:rev}:forget` | sorted set | revocation key, scored by `forget_after` | likewise |
+//! | `P:revocations` | pub/sub channel | the revocation feed's messages ([`super::feed`]) | (not a key) |
 //!
 //! Ids go into key names [escaped](escape): anything outside `[A-Za-z0-9_.-]` (so never a
 //! brace, a colon or a space) becomes `%XX`. Generated ids are base64url and pass unchanged,
@@ -135,6 +136,12 @@ impl KeyNames {
     pub fn revocations(&self) -> (String, String) {
         let tag = format!("{{{}:rev}}", self.prefix);
         (format!("{tag}:all"), format!("{tag}:forget"))
+    }
+
+    /// The pub/sub channel of the revocation feed. (A channel is not a key: in a cluster,
+    /// a classic `PUBLISH` reaches every node whatever its name.)
+    pub fn feed_channel(&self) -> String {
+        format!("{}:revocations", self.prefix)
     }
 }
 

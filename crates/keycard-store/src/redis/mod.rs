@@ -10,6 +10,7 @@
 //! sessions.rs     SessionStore: a script per change, the index entries around it, the sweep
 //! rotation.rs     SessionStore::rotate_refresh
 //! revocations.rs  RevocationStore
+//! feed.rs         RevocationFeed: PUBLISH, and a pub/sub connection per subscription
 //! ```
 //!
 //! Every operation that changes a session is one Lua script over its user's slot, so it is
@@ -41,6 +42,7 @@
 //! ```
 
 mod codec;
+mod feed;
 mod index;
 mod key_names;
 mod revocations;
@@ -49,6 +51,7 @@ mod scripts;
 mod sessions;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use keycard_core::UnixTime;
@@ -58,6 +61,7 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
+pub use self::feed::RedisFeed;
 use self::key_names::KeyNames;
 
 /// How long one attempt to connect to a server may take.
@@ -77,6 +81,8 @@ const DEADLINE: Duration = Duration::from_secs(4);
 pub struct RedisStore {
     conn: Connection,
     keys: KeyNames,
+    /// The server, or the cluster's seed nodes: where a feed subscription connects.
+    nodes: Arc<[redis::Client]>,
 }
 
 impl fmt::Debug for RedisStore {
@@ -105,6 +111,7 @@ impl RedisStore {
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
         let keys = keys_for(prefix)?;
         let client = redis::Client::open(url).map_err(backend)?;
+        let nodes = Arc::from([client.clone()]);
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -116,6 +123,7 @@ impl RedisStore {
         Ok(Self {
             conn: Connection::Standalone(manager),
             keys,
+            nodes,
         })
     }
 
@@ -124,6 +132,11 @@ impl RedisStore {
     /// same deadlines apply, and the cluster connection reconnects to nodes by itself.
     pub async fn connect_cluster(nodes: &[&str], prefix: &str) -> StoreResult<Self> {
         let keys = keys_for(prefix)?;
+        let seeds = nodes
+            .iter()
+            .map(|node| redis::Client::open(*node))
+            .collect::<Result<Arc<[_]>, _>>()
+            .map_err(backend)?;
         let client = ClusterClient::builder(nodes.iter().copied())
             .connection_timeout(CONNECT_TIMEOUT)
             // Also the bound on a whole request, its retries and redirections included.
@@ -136,6 +149,7 @@ impl RedisStore {
         Ok(Self {
             conn: Connection::Cluster(cluster),
             keys,
+            nodes: seeds,
         })
     }
 

@@ -8,7 +8,8 @@
 //! - `users.rs`: accounts;
 //! - `files.rs`: keeping the database file and its companions owner-only;
 //! - `revocations.rs`, `keys.rs`, `audit.rs`: revocations, signing keys and the audit log,
-//!   one statement per operation.
+//!   one statement per operation;
+//! - `feed.rs`: the revocation feed, polling the revocations' sequence number.
 //!
 //! The file is in WAL mode with `synchronous = FULL`, so a write is on disk before it is
 //! acknowledged and a crash (even SIGKILL mid-write) loses nothing acknowledged. SQLite
@@ -19,6 +20,7 @@
 //! thanks to WAL, never wait for the writer.
 
 mod audit;
+mod feed;
 mod files;
 mod keys;
 mod revocations;
@@ -38,6 +40,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use tempfile::TempDir;
 
+pub use self::feed::SqliteFeed;
 use crate::sql::{MAX_ATTEMPTS, conflict_name};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -55,6 +58,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Read-only use by convention; never holds a transaction open.
     reader: SqlitePool,
+    /// For the feed's own connections.
+    options: SqliteConnectOptions,
     path: PathBuf,
     /// For [`SqliteStore::temporary`]: the directory removed on drop (declared last, so
     /// the pools go first).
@@ -90,13 +95,14 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("SQLite migrations: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(store_error)?;
         files::make_private(path)?;
         Ok(Self {
             writer,
             reader,
+            options,
             path: path.to_owned(),
             _scratch: None,
         })
