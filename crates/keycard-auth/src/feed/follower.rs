@@ -25,11 +25,17 @@ impl Auth {
             match self.resync().await {
                 Ok(mut subscription) => {
                     backoff = MIN_BACKOFF;
-                    while let Some(event) = subscription.next().await {
+                    // Silence past the staleness bound ends the subscription too: a
+                    // connection that answers but no longer delivers (a node cut off from
+                    // its cluster) is replaced rather than trusted.
+                    let bound = self.inner().feed_health.bound();
+                    while let Ok(Some(event)) =
+                        tokio::time::timeout(bound, subscription.next()).await
+                    {
                         self.on_feed_event(event);
                     }
                     self.inner().feed_health.lost();
-                    tracing::warn!("revocation feed lost; resyncing");
+                    tracing::warn!("revocation feed lost or silent; resyncing");
                 }
                 Err(error) => {
                     self.inner().feed_health.lost();
@@ -151,6 +157,64 @@ mod tests {
         while !is_revoked(&auth, "late") {
             tokio::task::yield_now().await;
         }
+        follower.abort();
+    }
+
+    /// A feed whose subscriptions answer but never deliver anything.
+    struct Silent(std::sync::atomic::AtomicUsize);
+
+    struct Never;
+
+    #[async_trait::async_trait]
+    impl keycard_core::store::FeedSubscription for Never {
+        async fn next(&mut self) -> Option<keycard_core::store::FeedEvent> {
+            std::future::pending().await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl keycard_core::store::RevocationFeed for Silent {
+        async fn publish(&self, _: &Revocation, _: i64) -> keycard_core::store::StoreResult<()> {
+            Ok(())
+        }
+        async fn heartbeat(&self) -> keycard_core::store::StoreResult<()> {
+            Ok(())
+        }
+        async fn subscribe(
+            &self,
+        ) -> keycard_core::store::StoreResult<Box<dyn keycard_core::store::FeedSubscription>>
+        {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Box::new(Never))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_subscription_silent_past_the_bound_is_replaced() {
+        let silent = Arc::new(Silent(std::sync::atomic::AtomicUsize::new(0)));
+        let mut stores = keycard_store::open::open(&"memory:".parse().unwrap(), None, "t")
+            .await
+            .unwrap();
+        stores.feed = silent.clone();
+        let keys = KeySet::with_active(Key::generate(Algorithm::EdDSA).unwrap()).unwrap();
+        let auth = Auth::new(
+            AuthSettings::new("https://a.example"),
+            stores,
+            keys,
+            Arc::new(SystemClock),
+        )
+        .unwrap();
+        let follower = tokio::spawn({
+            let auth = auth.clone();
+            async move { auth.follow_revocations().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        let subscriptions = silent.0.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            subscriptions >= 2,
+            "resubscribed after silence: {subscriptions}"
+        );
+        assert_eq!(auth.feed_freshness(), Freshness::Stale);
         follower.abort();
     }
 }

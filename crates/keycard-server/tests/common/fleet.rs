@@ -16,7 +16,7 @@ use super::{Scratch, TestServer, args, scratch};
 pub const ISSUER: &str = "https://fleet.keycard.test";
 /// The admin token every instance shares.
 pub const ADMIN_TOKEN: &str = "fleet-admin-token-0123456789-abcdefghij";
-const MASTER_KEY: &str = "ZmxlZXQtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGU";
+pub const MASTER_KEY: &str = "ZmxlZXQtbWFzdGVyLWtleS0wMTIzNDU2Nzg5YWJjZGU";
 
 /// Where a fleet keeps its state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +57,7 @@ fn unique(kind: &str) -> String {
 }
 
 /// A PostgreSQL URL whose connections use `schema`, which is created (and migrated) first.
-async fn postgres_in_fresh_schema() -> String {
+pub async fn postgres_in_fresh_schema() -> String {
     let schema = unique("fleet");
     PostgresStore::connect_in_schema(&postgres_url(), &schema)
         .await
