@@ -118,15 +118,18 @@ pub enum KeyStep {
 
 /// The key that signs and the one published next, among `records`: the newest active key
 /// (an older one is a leftover) and the oldest next key (published longest).
+///
+/// Ties (keys made in the same second, as by instances starting together) are broken by
+/// kid, so every instance reading the same records picks the same keys.
 pub fn current(records: &[KeyRecord]) -> (Option<&KeyRecord>, Option<&KeyRecord>) {
     let active = records
         .iter()
         .filter(|r| r.role == KeyRole::Active)
-        .max_by_key(|r| r.created_at);
+        .max_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)));
     let next = records
         .iter()
         .filter(|r| r.role == KeyRole::Next)
-        .min_by_key(|r| r.created_at);
+        .min_by(|a, b| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid)));
     (active, next)
 }
 

@@ -65,6 +65,10 @@ fn key_set(vault: &KeyVault, records: &[KeyRecord], now: UnixTime) -> Result<Key
     Ok(set)
 }
 
+/// How long a first start waits for other instances starting at the same moment before
+/// settling on one active key.
+pub const FIRST_START_SETTLE: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl Auth {
     /// Runs the schedule at `now`: repairs what an interrupted pass left, deletes retired
     /// keys past their date, promotes the next key if it is due (making a new one), makes
@@ -101,7 +105,26 @@ impl Auth {
     async fn key_pass(&self, now: UnixTime, rotate_now: bool) -> Result<Vec<KeyChange>, AuthError> {
         let records = self.key_vault()?.records().await?;
         let steps = plan(&records, &self.key_schedule(), now, rotate_now);
-        let changes = self.apply_key_steps(steps, now).await?;
+        let mut changes = self.apply_key_steps(steps, now).await?;
+        let made_active = changes.iter().any(|change| {
+            matches!(
+                change,
+                KeyChange::Created {
+                    role: KeyRole::Active,
+                    ..
+                }
+            )
+        });
+        if made_active {
+            // A first start: another instance starting at the same moment on the same
+            // store may have made an active key too. Once both writes are in, every
+            // instance reads the same records, picks the same key (`current`) and retires
+            // the other, so all of them sign with one key from the start.
+            tokio::time::sleep(FIRST_START_SETTLE).await;
+            let records = self.key_vault()?.records().await?;
+            let steps = plan(&records, &self.key_schedule(), now, false);
+            changes.extend(self.apply_key_steps(steps, now).await?);
+        }
         self.reload_keys(now).await?;
         Ok(changes)
     }
