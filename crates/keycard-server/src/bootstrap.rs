@@ -124,6 +124,9 @@ pub async fn bootstrap(
         .await
         .map_err(BootError::Revocations)?;
     auth.apply_revocations(&live);
+    // Memory is as fresh as the store just now: ready at once. The follower, starting
+    // next, subscribes and reloads the snapshot within milliseconds, well inside the bound.
+    auth.feed_health().heard();
     let key_schedule = spawn_key_schedule(auth.clone());
     let state = AppState::new(settings, auth);
     match state.settings().auth.tokens.revocation {
