@@ -44,16 +44,8 @@ use tokio::task::{JoinHandle, JoinSet};
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
 const SESSION_COOKIE: &str = "__Host-keycard_session";
-const CHROMIUM: &str = "/usr/bin/chromium";
-/// How long the browser script may take, launch included.
-const BROWSER_DEADLINE: Duration = Duration::from_secs(120);
 /// How long nginx may take to answer after it is started.
 const NGINX_DEADLINE: Duration = Duration::from_secs(20);
-
-/// `tests/browser` of the workspace.
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
-}
 
 /// The nginx binary, if installed.
 fn nginx_binary() -> Option<PathBuf> {
@@ -66,32 +58,6 @@ fn nginx_binary() -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// What is missing to run the test, if anything.
-fn missing_prerequisites() -> Vec<String> {
-    let mut missing = Vec::new();
-    if nginx_binary().is_none() {
-        missing.push("nginx".to_owned());
-    }
-    if !Path::new(CHROMIUM).is_file() {
-        missing.push(CHROMIUM.to_owned());
-    }
-    let node = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !node.is_ok_and(|status| status.success()) {
-        missing.push("node".to_owned());
-    }
-    if !browser_dir()
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        missing.push("tests/browser/node_modules (playwright-core)".to_owned());
-    }
-    missing
-}
-
 /// A child process killed (and reaped) when dropped, so a failing test leaves none behind.
 struct Reaped(Child);
 
@@ -99,20 +65,6 @@ impl Drop for Reaped {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// Waits for `child` until `deadline`; `None` if it is still running then.
-async fn wait_for(child: &mut Child, deadline: Duration) -> Option<std::process::ExitStatus> {
-    let start = tokio::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        if start.elapsed() > deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -306,57 +258,32 @@ async fn start_stack(dir: &Path, nginx: &Path, customise: fn(&mut ServeArgs)) ->
 /// Runs `script` (in `tests/browser`) with `script_args` and `env`, and the account's email
 /// and password; its JSON result.
 async fn run_script(dir: &Path, script: &str, script_args: &[&str], env: &[(&str, &str)]) -> Value {
-    let stdout = dir.join(format!("{script}.stdout"));
-    let stderr = dir.join(format!("{script}.stderr"));
-    let mut child = Reaped(
-        Command::new("node")
-            .arg(browser_dir().join(script))
-            .args(script_args)
-            .current_dir(browser_dir())
-            .env("KEYCARD_EMAIL", EMAIL)
-            .env("KEYCARD_PASSWORD", PASSWORD)
-            .env("CHROMIUM", CHROMIUM)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(File::create(&stdout).unwrap())
-            .stderr(File::create(&stderr).unwrap())
-            .spawn()
-            .expect("node starts"),
-    );
-    let status = wait_for(&mut child.0, BROWSER_DEADLINE).await;
-    let (out, err) = (read(&stdout), read(&stderr));
-    match status {
-        Some(status) if status.success() => {}
-        Some(status) => panic!("{script} failed ({status}):\n{err}\n{out}"),
-        None => panic!("{script} ran over {BROWSER_DEADLINE:?}:\n{err}\n{out}"),
-    }
-    serde_json::from_str(out.trim())
-        .unwrap_or_else(|error| panic!("{script} printed no JSON ({error}):\n{out}"))
+    let mut env = env.to_vec();
+    env.extend([("KEYCARD_EMAIL", EMAIL), ("KEYCARD_PASSWORD", PASSWORD)]);
+    common::browser::run(dir, script, script_args, &env).await
 }
 
-/// Whether the browser test `test` can run: `false` (after a loud notice) when something is
-/// missing and `KEYCARD_SKIP_BROWSER=1` says to skip; panics when something is missing
-/// otherwise.
+/// Whether the browser test `test` can run: what every browser test needs
+/// (`common::browser::runs`), and nginx, with the same loud skip or failure.
 fn browser_test_runs(test: &str) -> bool {
-    let missing = missing_prerequisites();
-    if missing.is_empty() {
+    let name = format!("nginx_browser::{test}");
+    if !common::browser::runs(&name) {
+        return false;
+    }
+    if nginx_binary().is_some() {
         return true;
     }
-    let what = missing.join(", ");
     if std::env::var("KEYCARD_SKIP_BROWSER").as_deref() == Ok("1") {
         // Straight to stderr, past libtest's output capture, so it is never silent.
-        let bar = "!".repeat(78);
         let _ = writeln!(
             std::io::stderr(),
-            "\n{bar}\n!! SKIPPED nginx_browser::{test}: {what} missing.\n\
-             !! KEYCARD_SKIP_BROWSER=1 is set, so this test passes WITHOUT RUNNING.\n\
-             !! Run `bash tests/browser/setup.sh` to install what it needs.\n{bar}"
+            "!! SKIPPED {name}: nginx missing; KEYCARD_SKIP_BROWSER=1 is set, so this test \
+             passes WITHOUT RUNNING. Run `bash tests/browser/setup.sh`."
         );
         return false;
     }
     panic!(
-        "nginx_browser::{test} needs {what}: run `bash tests/browser/setup.sh` \
-         (or set KEYCARD_SKIP_BROWSER=1 to skip this test outside CI)"
+        "{name} needs nginx: run `bash tests/browser/setup.sh` (or set KEYCARD_SKIP_BROWSER=1 outside CI)"
     );
 }
 
