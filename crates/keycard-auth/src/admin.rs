@@ -56,6 +56,9 @@ impl Auth {
         if !self.stores().users.set_disabled(user_id, true).await? {
             return Err(AuthError::NotFound);
         }
+        // Here at once; on every other instance when the `not_before` bump below arrives
+        // through the feed.
+        self.caches().users.revoked(user_id);
         let ended = self.end_all_sessions(user_id, now).await?;
         self.audit(AuditKind::UserDisabled, Some(user_id), None, client, now)
             .await;
@@ -74,6 +77,8 @@ impl Auth {
         if !self.stores().users.set_disabled(user_id, false).await? {
             return Err(AuthError::NotFound);
         }
+        // No feed event: none is needed, as a disabled user is never cached anywhere.
+        self.caches().users.revoked(user_id);
         self.audit(AuditKind::UserEnabled, Some(user_id), None, client, now)
             .await;
         Ok(())

@@ -9,6 +9,20 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 type Outcome = [(&'static str, &'static str); 1];
+type Lookup = [(&'static str, &'static str); 2];
+
+/// One of the hot path's caches, for its hit and miss counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheName {
+    /// Verified access tokens.
+    Tokens = 0,
+    /// Sessions.
+    Sessions = 1,
+    /// Users.
+    Users = 2,
+}
+
+const CACHE_NAMES: [&str; 3] = ["tokens", "sessions", "users"];
 
 /// The auth service's counters.
 #[derive(Debug)]
@@ -24,6 +38,10 @@ pub struct AuthEvents {
     heartbeat_age: Gauge<f64, std::sync::atomic::AtomicU64>,
     stale_periods: Counter,
     resyncs: Counter,
+    signature_checks: Counter,
+    cache_lookups: Family<Lookup, Counter>,
+    /// Per cache (by [`CacheName`]): hits, then misses; clones of the family's counters.
+    cache_outcomes: [[Counter; 2]; 3],
 }
 
 /// Upper bounds of the feed lag histogram, in seconds: 1 ms to 5 s.
@@ -33,6 +51,7 @@ const FEED_LAG_BUCKETS: [f64; 12] = [
 
 impl Default for AuthEvents {
     fn default() -> Self {
+        let cache_lookups = Family::<Lookup, Counter>::default();
         Self {
             logins: Family::default(),
             refreshes: Counter::default(),
@@ -45,6 +64,15 @@ impl Default for AuthEvents {
             heartbeat_age: Gauge::default(),
             stale_periods: Counter::default(),
             resyncs: Counter::default(),
+            signature_checks: Counter::default(),
+            cache_outcomes: std::array::from_fn(|cache| {
+                ["hit", "miss"].map(|outcome| {
+                    cache_lookups
+                        .get_or_create(&[("cache", CACHE_NAMES[cache]), ("outcome", outcome)])
+                        .clone()
+                })
+            }),
+            cache_lookups,
         }
     }
 }
@@ -112,6 +140,16 @@ impl AuthEvents {
             "Times this instance (re)subscribed to the feed and reloaded the live revocations.",
             self.resyncs.clone(),
         );
+        registry.register(
+            "keycard_access_token_signature_checks",
+            "Access-token signatures checked (a verified-token cache hit checks none).",
+            self.signature_checks.clone(),
+        );
+        registry.register(
+            "keycard_cache_lookups",
+            "Hot-path cache lookups, by cache (tokens, sessions, users) and outcome (hit, miss).",
+            self.cache_lookups.clone(),
+        );
     }
 
     /// Sets the gauges that are read at scrape time: the feed's heartbeat age.
@@ -151,6 +189,25 @@ impl AuthEvents {
 }
 
 impl AuthEvents {
+    /// Access-token signatures checked so far.
+    pub fn signature_checks(&self) -> u64 {
+        self.signature_checks.get()
+    }
+
+    /// Hits and misses of `cache` so far.
+    pub fn cache_lookups(&self, cache: CacheName) -> (u64, u64) {
+        let [hits, misses] = &self.cache_outcomes[cache as usize];
+        (hits.get(), misses.get())
+    }
+
+    pub(crate) fn signature_checked(&self) {
+        self.signature_checks.inc();
+    }
+
+    pub(crate) fn cache_lookup(&self, cache: CacheName, hit: bool) {
+        self.cache_outcomes[cache as usize][usize::from(!hit)].inc();
+    }
+
     pub(crate) fn feed_lag(&self, seconds: f64) {
         self.feed_lag.observe(seconds);
     }

@@ -37,6 +37,8 @@
 //!   [`password`] (change), [`admin`], [`oauth`] (introspection and revocation for clients).
 //! - [`keys`]: the signing keys' rotation schedule, reloads, and the operator's rotate and
 //!   retire.
+//! - [`cache`]: the hot path's verified-token, session and user caches, kept true by the
+//!   revocation feed.
 //! - [`tokens`]: access JWTs minted and verified; [`csrf`]: the session-bound token and
 //!   the origin check; [`client`]: user agent, address and label of a request.
 //! - [`feed`]: following the revocation feed (snapshot then deltas, heartbeats, the
@@ -51,6 +53,7 @@
 
 pub mod admin;
 mod audit;
+pub mod cache;
 pub mod client;
 pub mod csrf;
 pub mod current;

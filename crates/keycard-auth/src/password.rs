@@ -77,6 +77,9 @@ impl Auth {
                 HashSwap::NoSuchUser => return Err(AuthError::InvalidToken("unknown_user")),
             }
         }
+        // No feed event carries a password change: the user cache is read for who the user
+        // is, not for the hash, and holds a copy only for its short time to live.
+        self.caches().users.revoked(&user.id);
         self.limiter().record_success(ip, &user.email, now)?;
         let others = stores.sessions.list_user_sessions(&user.id, now).await?;
         let mut ended = 0;

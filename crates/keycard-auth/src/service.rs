@@ -7,13 +7,16 @@
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use keycard_core::revocation::Revocation;
+use keycard_core::revocation::{Revocation, Revoked};
 use keycard_core::revocation_set::RevocationSet;
 use keycard_core::user::PasswordHasher;
 use keycard_core::{Clock, KeyError, KeySet, UnixTime};
 use keycard_store::key_vault::KeyVault;
 use keycard_store::open::Stores;
 
+use crate::cache::sessions::SessionCache;
+use crate::cache::tokens::TokenCache;
+use crate::cache::users::UserCache;
 use crate::events::AuthEvents;
 use crate::feed::health::{FeedHealth, Freshness};
 use crate::feed::log::RevocationLog;
@@ -37,6 +40,18 @@ pub(crate) struct Inner {
     pub(crate) events: AuthEvents,
     pub(crate) feed_health: FeedHealth,
     pub(crate) revocation_log: RevocationLog,
+    pub(crate) caches: Caches,
+}
+
+/// The hot path's caches (see [`cache`](crate::cache)).
+#[derive(Debug)]
+pub struct Caches {
+    /// Verified access tokens.
+    pub tokens: TokenCache,
+    /// Live sessions.
+    pub sessions: SessionCache,
+    /// Enabled users.
+    pub users: UserCache,
 }
 
 impl fmt::Debug for Auth {
@@ -88,7 +103,16 @@ impl Auth {
     ) -> Result<Self, KeyError> {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let epoch = keycard_core::SessionId::generate()?.as_str().to_owned();
+        let caches = Caches {
+            tokens: TokenCache::new(settings.caches.tokens),
+            sessions: SessionCache::new(settings.caches.sessions),
+            users: UserCache::new(
+                settings.caches.users,
+                settings.caches.user_ttl.as_duration(),
+            ),
+        };
         Ok(Self(Arc::new(Inner {
+            caches,
             feed_health: FeedHealth::new(settings.tokens.revocation_staleness.as_duration()),
             revocation_log: RevocationLog::new(epoch),
             hashing: HashPool::new(PasswordHasher::owasp()?, cores, settings.hashing),
@@ -134,8 +158,36 @@ impl Auth {
         self.0.keys.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn keys_mut(&self) -> RwLockWriteGuard<'_, KeySet> {
+    fn keys_mut(&self) -> RwLockWriteGuard<'_, KeySet> {
         self.0.keys.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replaces the signing keys. When the set of keys or their roles changed, the
+    /// verified-token cache starts a new generation (under the write guard, so no
+    /// verification under the old keys can be remembered as current).
+    pub(crate) fn replace_keys(&self, set: KeySet) {
+        let mut keys = self.keys_mut();
+        let names = |set: &KeySet| {
+            set.iter()
+                .map(|(role, key)| (role, key.kid().to_owned()))
+                .collect::<Vec<_>>()
+        };
+        if names(&keys) != names(&set) {
+            self.0.caches.tokens.keys_changed();
+        }
+        *keys = set;
+    }
+
+    /// The hot path's caches.
+    pub fn caches(&self) -> &Caches {
+        &self.0.caches
+    }
+
+    /// Whether the session and user caches may be read now: only while the revocation feed
+    /// that keeps them true was heard from within the staleness bound (whatever the
+    /// `revocation` setting).
+    pub(crate) fn caches_trusted(&self) -> bool {
+        self.0.feed_health.is_fresh()
     }
 
     /// The revocations this instance enforces. A poisoned lock is still read: `apply`
@@ -149,8 +201,10 @@ impl Auth {
 
     /// Applies revocations (made here, or learnt from the feed or a snapshot) to this
     /// instance's set, dropping the ones whose tokens have all expired; each one that
-    /// changed the set goes to the [`revocation_log`](Self::revocation_log).
+    /// changed the set goes to the [`revocation_log`](Self::revocation_log). Each also drops
+    /// what it touches from the session and user caches.
     pub fn apply_revocations<'a>(&self, revocations: impl IntoIterator<Item = &'a Revocation>) {
+        let caches = &self.0.caches;
         let mut set = self
             .0
             .revocations
@@ -158,6 +212,13 @@ impl Auth {
             .unwrap_or_else(PoisonError::into_inner);
         set.prune(self.now());
         for revocation in revocations {
+            match &revocation.what {
+                Revoked::Session(id) => caches.sessions.revoked(id),
+                Revoked::UserBefore { user, .. } => {
+                    caches.users.revoked(user);
+                    caches.sessions.user_revoked(user);
+                }
+            }
             if set.apply(revocation) {
                 self.0.revocation_log.push(revocation.clone());
             }

@@ -3,13 +3,18 @@
 //! An access token is a JWT with `typ: at+jwt` (RFC 9068) and the claims
 //! `iss sub aud exp iat jti sid`, signed with the active key. Verifying it costs a signature
 //! check and, unless `revocation = "off"`, two hash lookups in the in-memory
-//! [`RevocationSet`](keycard_core::revocation_set::RevocationSet): no store is asked.
+//! [`RevocationSet`](keycard_core::revocation_set::RevocationSet): no store is asked. A
+//! token verified before is found in the verified-token cache
+//! ([`cache::tokens`](crate::cache::tokens)) by its SHA-256 instead: no signature either,
+//! while expiry and the revocation set are still checked on every request.
 
 use keycard_core::jwt::{self, Validation};
 use keycard_core::{SessionId, TokenError, UnixTime, UserId};
 use serde::Serialize;
 
+use crate::cache::tokens::token_hash;
 use crate::error::AuthError;
+use crate::events::CacheName;
 use crate::service::Auth;
 use crate::settings::Revocation;
 
@@ -94,28 +99,54 @@ impl Auth {
     /// is off. The error's rule says which check failed.
     pub fn verify_bearer(&self, token: &str, now: UnixTime) -> Result<Bearer, AuthError> {
         let settings = self.settings();
-        let validation = Validation::access_token(&settings.issuer, &settings.audience)
-            .with_leeway_secs(settings.tokens.leeway.as_i64())
-            .with_max_token_bytes(settings.tokens.max_token_bytes);
-        let verified = validation
-            .verify(&self.keys(), token, now)
-            .map_err(|error| AuthError::InvalidToken(error.rule()))?;
-        let claims = &verified.claims;
-        let missing = |claim| AuthError::InvalidToken(TokenError::MissingClaim(claim).rule());
-        let sub = claims.sub().ok_or_else(|| missing("sub"))?;
-        let sid = claims.sid().ok_or_else(|| missing("sid"))?;
-        let iat = claims.iat().ok_or_else(|| missing("iat"))?;
-        let exp = claims.exp().ok_or_else(|| missing("exp"))?;
+        let bearer = self.verified_claims(token, now)?;
         if settings.tokens.revocation == Revocation::On {
             self.revocations()
-                .check(Some(sid), Some(sub), Some(iat))
+                .check(
+                    Some(bearer.session_id.as_str()),
+                    Some(bearer.user_id.as_str()),
+                    Some(bearer.issued_at),
+                )
                 .map_err(|error| AuthError::InvalidToken(error.rule()))?;
         }
-        Ok(Bearer {
-            user_id: UserId::new(sub),
-            session_id: SessionId::new(sid),
-            issued_at: iat,
-            expires_at: exp,
-        })
+        Ok(bearer)
+    }
+
+    /// The token's claims: from the verified-token cache when it holds the token's exact
+    /// bytes, verified under the current keys and not expired at `now` (leeway included);
+    /// else from a full verification, remembered when it passes.
+    fn verified_claims(&self, token: &str, now: UnixTime) -> Result<Bearer, AuthError> {
+        let settings = self.settings();
+        let cache = &self.caches().tokens;
+        // Larger tokens are refused by the full verification before any work; not hashed.
+        let hash = (token.len() <= settings.tokens.max_token_bytes).then(|| token_hash(token));
+        if let Some(bearer) = hash.as_ref().and_then(|hash| cache.get(hash, now)) {
+            self.events().cache_lookup(CacheName::Tokens, true);
+            return Ok(bearer);
+        }
+        self.events().cache_lookup(CacheName::Tokens, false);
+        let leeway = settings.tokens.leeway.as_i64();
+        let validation = Validation::access_token(&settings.issuer, &settings.audience)
+            .with_leeway_secs(leeway)
+            .with_max_token_bytes(settings.tokens.max_token_bytes);
+        let (verified, generation) = {
+            // The generation is read under the same guard as the keys it names.
+            let keys = self.keys();
+            self.events().signature_checked();
+            (validation.verify(&keys, token, now), cache.generation())
+        };
+        let verified = verified.map_err(|error| AuthError::InvalidToken(error.rule()))?;
+        let claims = &verified.claims;
+        let missing = |claim| AuthError::InvalidToken(TokenError::MissingClaim(claim).rule());
+        let bearer = Bearer {
+            user_id: UserId::new(claims.sub().ok_or_else(|| missing("sub"))?),
+            session_id: SessionId::new(claims.sid().ok_or_else(|| missing("sid"))?),
+            issued_at: claims.iat().ok_or_else(|| missing("iat"))?,
+            expires_at: claims.exp().ok_or_else(|| missing("exp"))?,
+        };
+        if let Some(hash) = hash {
+            cache.insert(hash, bearer.clone(), leeway, generation, now);
+        }
+        Ok(bearer)
     }
 }

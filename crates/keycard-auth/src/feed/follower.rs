@@ -60,9 +60,12 @@ impl Auth {
     }
 
     /// Subscribes first, then loads the snapshot: a revocation is either in the snapshot
-    /// or published after the subscription began.
+    /// or published after the subscription began. The session and user caches are emptied:
+    /// what the feed said while it was not followed is unknown.
     async fn resync(&self) -> Result<Box<dyn FeedSubscription>, AuthError> {
         let subscription = self.stores().feed.subscribe().await?;
+        self.caches().sessions.clear();
+        self.caches().users.clear();
         let live = self
             .stores()
             .revocations

@@ -52,6 +52,11 @@ impl FeedHealth {
         self.lock().map(|at| at.elapsed())
     }
 
+    /// Whether the feed was heard from within the bound, without counting a transition.
+    pub fn is_fresh(&self) -> bool {
+        self.age().is_some_and(|age| age <= self.bound)
+    }
+
     /// Fresh or stale now; `entered_stale` is called once per transition into staleness.
     pub fn check(&self, entered_stale: impl FnOnce()) -> Freshness {
         let fresh = self.age().is_some_and(|age| age <= self.bound);

@@ -82,7 +82,7 @@ impl Auth {
     pub async fn reload_keys(&self, now: UnixTime) -> Result<(), AuthError> {
         let vault = self.key_vault()?;
         let set = key_set(vault, &vault.records().await?, now)?;
-        *self.keys_mut() = set;
+        self.replace_keys(set);
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 //! - [`SessionSettings`]: cookie sessions and refresh families.
 //! - [`LimitSettings`]: brute-force and flood limits.
 //! - [`HashSettings`]: the password-hashing pool's bounds.
+//! - [`CacheSettings`]: the hot path's caches (verified tokens, sessions, users).
 //! - [`values`]: the value types (durations like `15m`, secrets that never print).
 //! - [`clients`]: the OAuth clients and their permissions.
 
@@ -56,6 +57,8 @@ pub struct AuthSettings {
     pub limits: LimitSettings,
     /// The password-hashing pool.
     pub hashing: HashSettings,
+    /// The hot path's caches.
+    pub caches: CacheSettings,
     /// Bearer token of the admin operations; `None`: there are none.
     pub admin_token: Option<Secret>,
     /// OAuth clients (introspection, revocation, the revocation stream).
@@ -127,6 +130,20 @@ pub struct HashSettings {
     pub deadline: Seconds,
 }
 
+/// The hot path's caches (see [`cache`](crate::cache)); a size of 0 turns one off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// Verified access tokens remembered.
+    pub tokens: usize,
+    /// Sessions remembered (and as many cookie digests).
+    pub sessions: usize,
+    /// Users remembered.
+    pub users: usize,
+    /// How long a user is remembered: the bound on a change that reaches no other instance
+    /// through the revocation feed (0: users are not cached).
+    pub user_ttl: Seconds,
+}
+
 /// The defaults, as docs/CONFIG.md lists them.
 pub mod defaults {
     use super::{Mode, Revocation, Seconds};
@@ -175,6 +192,14 @@ pub mod defaults {
     pub const HASH_QUEUE: usize = 64;
     /// 5 seconds waiting for a hashing slot.
     pub const HASH_DEADLINE: Seconds = Seconds::new(5);
+    /// 100,000 verified tokens: about 25 MB.
+    pub const TOKEN_CACHE_SIZE: usize = 100_000;
+    /// 100,000 sessions.
+    pub const SESSION_CACHE_SIZE: usize = 100_000;
+    /// 100,000 users.
+    pub const USER_CACHE_SIZE: usize = 100_000;
+    /// 30 seconds.
+    pub const USER_CACHE_TTL: Seconds = Seconds::new(30);
 }
 
 impl AuthSettings {
@@ -213,6 +238,12 @@ impl AuthSettings {
             hashing: HashSettings {
                 queue: defaults::HASH_QUEUE,
                 deadline: defaults::HASH_DEADLINE,
+            },
+            caches: CacheSettings {
+                tokens: defaults::TOKEN_CACHE_SIZE,
+                sessions: defaults::SESSION_CACHE_SIZE,
+                users: defaults::USER_CACHE_SIZE,
+                user_ttl: defaults::USER_CACHE_TTL,
             },
             admin_token: None,
             clients: Clients::default(),
@@ -317,6 +348,18 @@ impl AuthSettings {
         }
         if !(1..=60).contains(&self.hashing.deadline.get()) {
             return Err(invalid("hash_deadline", "must be 1s to 1m"));
+        }
+        for (setting, size) in [
+            ("token_cache_size", self.caches.tokens),
+            ("session_cache_size", self.caches.sessions),
+            ("user_cache_size", self.caches.users),
+        ] {
+            if size > 10_000_000 {
+                return Err(invalid(setting, "must be 0 (off) to 10000000"));
+            }
+        }
+        if self.caches.user_ttl.get() > 3600 {
+            return Err(invalid("user_cache_ttl", "must be 1h or less"));
         }
         if let Some(token) = &self.admin_token
             && token.expose().len() < 32

@@ -240,6 +240,24 @@ pub struct ServeArgs {
     /// How long a request may wait for a password-hashing slot; beyond, 503 [default: 5s].
     #[arg(long, env = "KEYCARD_HASH_DEADLINE", value_name = "DURATION")]
     pub hash_deadline: Option<Seconds>,
+
+    /// Verified access tokens each instance remembers, so a repeated token costs no
+    /// signature check; 0 turns the cache off [default: 100000].
+    #[arg(long, env = "KEYCARD_TOKEN_CACHE_SIZE", value_name = "N")]
+    pub token_cache_size: Option<usize>,
+
+    /// Sessions each instance remembers, kept true by the revocation feed; 0 turns the
+    /// cache off [default: 100000].
+    #[arg(long, env = "KEYCARD_SESSION_CACHE_SIZE", value_name = "N")]
+    pub session_cache_size: Option<usize>,
+
+    /// Users each instance remembers; 0 turns the cache off [default: 100000].
+    #[arg(long, env = "KEYCARD_USER_CACHE_SIZE", value_name = "N")]
+    pub user_cache_size: Option<usize>,
+
+    /// How long a user is remembered; 0 turns the cache off [default: 30s].
+    #[arg(long, env = "KEYCARD_USER_CACHE_TTL", value_name = "DURATION")]
+    pub user_cache_ttl: Option<Seconds>,
 }
 }
 

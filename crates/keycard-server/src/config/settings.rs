@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use keycard_auth::settings::{
-    AuthSettings, HashSettings, LimitSettings, Secret, SessionSettings, SettingError,
-    TokenSettings, defaults as auth_defaults,
+    AuthSettings, CacheSettings, HashSettings, LimitSettings, Secret, SessionSettings,
+    SettingError, TokenSettings, defaults as auth_defaults,
 };
 use keycard_core::Algorithm;
 use keycard_core::jose::base64url;
@@ -283,6 +283,18 @@ fn auth(args: &ServeArgs, addr: SocketAddr) -> Result<AuthSettings, ConfigError>
     auth.hashing = HashSettings {
         queue: args.hash_queue.unwrap_or(auth_defaults::HASH_QUEUE),
         deadline: args.hash_deadline.unwrap_or(auth_defaults::HASH_DEADLINE),
+    };
+    auth.caches = CacheSettings {
+        tokens: args
+            .token_cache_size
+            .unwrap_or(auth_defaults::TOKEN_CACHE_SIZE),
+        sessions: args
+            .session_cache_size
+            .unwrap_or(auth_defaults::SESSION_CACHE_SIZE),
+        users: args
+            .user_cache_size
+            .unwrap_or(auth_defaults::USER_CACHE_SIZE),
+        user_ttl: args.user_cache_ttl.unwrap_or(auth_defaults::USER_CACHE_TTL),
     };
     auth.admin_token.clone_from(&args.admin_token);
     auth.clients = args.clients.clone().unwrap_or_default();
