@@ -18,6 +18,9 @@
 #   MODES ["session jwt hybrid"]  PORT [18480]  (the first port; one per mode)
 #   KEYCARD_BIN     use this binary instead of building target/release/keycard
 #   KEYCARD_LOG     the server's log filter [warn]
+#   KEYCARD_ARGS    more `keycard serve` arguments, e.g. the stores or cache sizes:
+#                   "--store postgres://… --session-store redis://…",
+#                   "--token-cache-size 0 --session-cache-size 0 --user-cache-size 0"
 # Needs curl, jq and wrk (`apt-get install -y wrk` is attempted when run as root).
 set -euo pipefail
 
@@ -30,7 +33,8 @@ WARMUP="${WARMUP:-2s}"
 MODES="${MODES:-session jwt hybrid}"
 PORT="${PORT:-18480}"
 export KEYCARD_LOG="${KEYCARD_LOG:-warn}"
-EMAIL="bench@example.com"
+# A fresh address per run and mode: a shared PostgreSQL keeps the users of earlier runs.
+EMAIL_PREFIX="bench-$(date +%s)-$$"
 PASSWORD="correct horse battery staple"
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -72,8 +76,9 @@ trap cleanup EXIT
 start_server() {
     local mode="$1" port="$2"
     scratch="$(mktemp -d -t keycard-bench-XXXXXX)"
+    # shellcheck disable=SC2086 # KEYCARD_ARGS is a list of words
     "$keycard" serve --mode "$mode" --addr "127.0.0.1:$port" --data-dir "$scratch/data" \
-        >"$scratch/serve.log" 2>&1 &
+        ${KEYCARD_ARGS:-} >"$scratch/serve.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
@@ -90,6 +95,7 @@ start_server() {
 # authenticates as them.
 credential() {
     local mode="$1" base="$2" status headers body
+    local EMAIL="$EMAIL_PREFIX-$mode@example.com"
     status="$(curl -sS -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
         -d "$(jq -nc --arg e "$EMAIL" --arg p "$PASSWORD" '{email: $e, password: $p}')" "$base/v1/users")"
     [[ "$status" == 201 ]] || die "POST /v1/users answered $status"

@@ -1,5 +1,5 @@
 //! The hot path's memory: what an instance remembers so that a warm authenticated request
-//! costs a hash lookup or two and no I/O (docs/ARCHITECTURE.md, "The hot path").
+//! costs a hash lookup or two and no I/O.
 //!
 //! - [`tokens`]: access tokens whose signature and claims were verified, by the SHA-256 of
 //!   their exact bytes, until their `exp`; tagged with the key set they were verified

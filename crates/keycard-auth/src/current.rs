@@ -48,7 +48,7 @@ impl Auth {
     /// A session cookie's value: the live cookie session it belongs to, from the session
     /// cache while the feed is fresh, else from the store. Its use is recorded at most once
     /// a minute, which moves the idle deadline; the write goes to the store behind the
-    /// request ([`Auth::touch_behind`]). A value the server never issued finds nothing: a
+    /// request (a spawned task). A value the server never issued finds nothing: a
     /// client-chosen id is never adopted.
     pub async fn authenticate_cookie(
         &self,
