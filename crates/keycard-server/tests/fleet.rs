@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::backend::Backend;
 use common::fleet::{ADMIN_TOKEN, Fleet, Shared};
-use common::outage::Outage;
+use common::tcp_proxy::Proxy;
 use common::{TestServer, client};
 use keycard_server::config::{Mode, ServeArgs};
 use reqwest::StatusCode;
@@ -347,10 +347,11 @@ async fn an_instance_cut_off_from_its_stores_refuses_then_recovers() {
     let redis_target = common::backend::redis_url()
         .trim_start_matches("redis://")
         .to_owned();
-    let redis_proxy = Outage::start(&redis_target).await;
+    let mut redis_proxy = Proxy::start(redis_target.parse().unwrap());
     let postgres_target = "127.0.0.1:5432";
-    let postgres_proxy = Outage::start(postgres_target).await;
-    let (redis_addr, postgres_addr) = (redis_proxy.addr(), postgres_proxy.addr());
+    let mut postgres_proxy = Proxy::start(postgres_target.parse().unwrap());
+    let redis_addr = format!("127.0.0.1:{}", redis_proxy.port());
+    let postgres_addr = format!("127.0.0.1:{}", postgres_proxy.port());
     let fleet = Fleet::start(
         Shared::PostgresRedis,
         3,
@@ -379,8 +380,8 @@ async fn an_instance_cut_off_from_its_stores_refuses_then_recovers() {
     let other = login(a, "erin@example.com", &user).await;
     accepted(c, &token.access, "before the partition").await;
 
-    redis_proxy.cut();
-    postgres_proxy.cut();
+    redis_proxy.stop();
+    postgres_proxy.stop();
     let started = Instant::now();
     loop {
         let status = check(c, &token.access).await;
@@ -408,8 +409,8 @@ async fn an_instance_cut_off_from_its_stores_refuses_then_recovers() {
         StatusCode::NO_CONTENT
     );
 
-    redis_proxy.restore();
-    postgres_proxy.restore();
+    redis_proxy.restart();
+    postgres_proxy.restart();
     let started = Instant::now();
     while check(c, &token.access).await != StatusCode::NO_CONTENT {
         assert!(

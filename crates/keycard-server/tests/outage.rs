@@ -1,7 +1,7 @@
 //! A store that stops answering under a running server: every flow that needs it answers
 //! 503 problem+json with `Retry-After` (never 500, never a hang), `/readyz` says 503, and
 //! once the store is back the same server serves again without a restart. The outage is a
-//! proxy cut in front of the real PostgreSQL or Redis (`common::outage`), so the shared
+//! proxy cut in front of the real PostgreSQL or Redis (`common::tcp_proxy`), so the shared
 //! servers other tests use keep running.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use common::backend::{Backend, postgres_url, redis_url, start_on};
-use common::outage::Outage;
+use common::tcp_proxy::Proxy;
 use common::{TestServer, args, client, scratch};
 use keycard_core::SystemClock;
 use keycard_server::config::{Mode, ServeArgs};
@@ -37,8 +37,8 @@ fn host_port(url: &str) -> String {
 }
 
 /// `url` with its host and port replaced by the proxy's.
-fn through(url: &str, proxy: &Outage) -> String {
-    url.replacen(&host_port(url), &proxy.addr().to_string(), 1)
+fn through(url: &str, proxy: &Proxy) -> String {
+    url.replacen(&host_port(url), &format!("127.0.0.1:{}", proxy.port()), 1)
 }
 
 async fn register_and_login(server: &TestServer) -> Response {
@@ -121,7 +121,7 @@ async fn redis_going_away_is_503_and_coming_back_needs_no_restart() {
     }
     let redis = redis_url();
     for mode in [Mode::Session, Mode::Hybrid] {
-        let proxy = Outage::start(&host_port(&redis)).await;
+        let mut proxy = Proxy::start(host_port(&redis).parse().unwrap());
         let dir = scratch("outage-redis");
         let args = ServeArgs {
             mode: Some(mode),
@@ -153,7 +153,7 @@ async fn redis_going_away_is_503_and_coming_back_needs_no_restart() {
         };
         assert_eq!(me().send().await.unwrap().status(), StatusCode::OK);
 
-        proxy.cut();
+        proxy.stop();
         // A warm `/v1/me` is answered from the hot-path caches without the store (the
         // feed here is in-process, so it stays fresh); emptied, it must ask the store.
         server.state.auth().caches().sessions.clear();
@@ -178,7 +178,7 @@ async fn redis_going_away_is_503_and_coming_back_needs_no_restart() {
         }
         assert_unavailable(&label("GET /readyz"), client().get(server.url("/readyz"))).await;
 
-        proxy.restore();
+        proxy.restart();
         wait_for(&label("GET /v1/me"), StatusCode::OK, me).await;
         wait_for(&label("GET /readyz"), StatusCode::OK, || {
             client().get(server.url("/readyz"))
@@ -202,7 +202,7 @@ async fn postgres_going_away_is_503_and_coming_back_needs_no_restart() {
         return;
     }
     let postgres = postgres_url();
-    let proxy = Outage::start(&host_port(&postgres)).await;
+    let mut proxy = Proxy::start(host_port(&postgres).parse().unwrap());
     let dir = scratch("outage-postgres");
     let server = start_on(
         &through(&postgres, &proxy),
@@ -213,7 +213,7 @@ async fn postgres_going_away_is_503_and_coming_back_needs_no_restart() {
     .await;
     register_and_login(&server).await;
 
-    proxy.cut();
+    proxy.stop();
     assert_unavailable(
         "POST /v1/login",
         client()
@@ -230,7 +230,7 @@ async fn postgres_going_away_is_503_and_coming_back_needs_no_restart() {
     .await;
     assert_unavailable("GET /readyz", client().get(server.url("/readyz"))).await;
 
-    proxy.restore();
+    proxy.restart();
     wait_for("POST /v1/login", StatusCode::OK, || {
         client()
             .post(server.url("/v1/login"))

@@ -31,7 +31,9 @@ macro_rules! on_every_backend {
 pub mod backend;
 pub mod browser;
 pub mod fleet;
-pub mod outage;
+/// The TCP proxy the store tests cut and restore, shared rather than written twice.
+#[path = "../../../keycard-store/tests/tcp_proxy/mod.rs"]
+pub mod tcp_proxy;
 
 use std::path::Path;
 use std::sync::Arc;
