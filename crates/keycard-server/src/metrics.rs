@@ -15,7 +15,8 @@
 //!   `keycard_refresh_reuse_detected_total`, `keycard_revocations_total`, ...), defined
 //!   beside the flows that move them ([`keycard_auth::events`]) and registered here.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -54,6 +55,7 @@ type RequestLabels = [(&'static str, String); 2];
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    by_route: RwLock<HashMap<String, [Counter; 5]>>,
     auth_check: Histogram,
 }
 
@@ -77,6 +79,7 @@ impl Metrics {
         Self {
             registry,
             requests,
+            by_route: RwLock::default(),
             auth_check,
         }
     }
@@ -95,12 +98,35 @@ impl Metrics {
     }
 
     /// Counts one answered request: `route` is the matched pattern, `None` if unmatched.
+    ///
+    /// On the path of every request: after the first request of a route, a read lock and
+    /// a lookup by `&str`, no allocation (the family's key owns its strings, so its
+    /// counters are kept here by route as well).
     pub fn count_request(&self, route: Option<&str>, status: StatusCode) {
-        let class = format!("{}xx", (status.as_u16() / 100).clamp(1, 5));
-        let route = route.unwrap_or(UNMATCHED).to_owned();
-        self.requests
-            .get_or_create(&[("route", route), ("status", class)])
-            .inc();
+        let route = route.unwrap_or(UNMATCHED);
+        let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+        {
+            let by_route = self.by_route.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(counters) = by_route.get(route) {
+                counters[class].inc();
+                return;
+            }
+        }
+        let counters: [Counter; 5] = std::array::from_fn(|class| {
+            let labels = [
+                ("route", route.to_owned()),
+                ("status", format!("{}xx", class + 1)),
+            ];
+            self.requests.get_or_create(&labels).clone()
+        });
+        counters[class].inc();
+        // A route's five status classes are exposed from its first request on, at zero
+        // until they happen: five series per matched route, bounded as before.
+        self.by_route
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(route.to_owned())
+            .or_insert(counters);
     }
 
     /// The registry in the text format.
