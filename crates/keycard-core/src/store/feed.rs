@@ -52,6 +52,9 @@ pub trait RevocationFeed: Send + Sync {
     async fn publish(&self, revocation: &Revocation, published_at_ms: i64) -> StoreResult<()>;
     /// Sends a heartbeat through the feed's path to every subscriber, this one's included.
     async fn heartbeat(&self) -> StoreResult<()>;
-    /// Starts a subscription: every event published after this returns is delivered.
+    /// Starts a subscription: every event published after this returns is delivered. An
+    /// event published just before may be delivered too (in a Redis Cluster the bus carries
+    /// a publish to the other nodes after the publisher has its answer); applying it again
+    /// changes nothing. Older events are not replayed: they are the snapshot's.
     async fn subscribe(&self) -> StoreResult<Box<dyn FeedSubscription>>;
 }

@@ -134,7 +134,7 @@ macro_rules! feed_conformance {
                 every_subscriber_gets_every_revocation_in_order,
                 a_revocation_recorded_again_is_delivered_again,
                 heartbeats_reach_every_subscriber,
-                a_subscription_starts_after_what_was_published,
+                a_subscription_delivers_what_follows_and_no_history,
             ]
         );
     };
