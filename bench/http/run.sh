@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The HTTP benchmark (issue 4, point 6): run by hand, never by CI.
+# The HTTP benchmark: run by hand, never by CI.
 #
 # Builds `keycard` in release, then for each mode (session, jwt, hybrid) starts
 # `keycard serve` on a loopback port over a fresh temporary data dir, creates a user, logs

@@ -2,9 +2,7 @@
 //! [`run`] a bound listener and a shutdown future, so tests run the real server
 //! in-process on an ephemeral port, and `keycard serve` binds the configured address.
 
-use std::future::{Future, IntoFuture as _};
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -16,14 +14,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Mode;
+pub use crate::connections::DRAIN_TIMEOUT;
+use crate::connections::{self, Connections};
 use crate::error::{WebError, problem_for_bare_errors};
 use crate::metrics;
 use crate::routes::{health, login, logout, me, token, users, well_known};
 use crate::state::AppState;
-
-/// After shutdown is signalled, how long in-flight requests get to finish before the
-/// server stops anyway.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Every route of a server in `mode`, without the layers: for adding routes before
 /// [`layered`] wraps them. A route that exists only in one mode is registered only there:
@@ -121,44 +117,23 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains in-flight
-/// requests (at most [`DRAIN_TIMEOUT`]) and returns.
+/// requests (at most [`DRAIN_TIMEOUT`]) and returns. The connection limits are the
+/// settings' (see [`connections`](crate::connections)).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve(listener, router(state), shutdown).await
+    let limits = state.settings().connections;
+    serve(listener, router(state), limits, shutdown).await
 }
 
 /// Serves any router as [`run`] does: for tests that add their own routes to [`layered`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    limits: Connections,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
-    let shutdown = async move {
-        shutdown.await;
-        tracing::info!("shutting down: draining in-flight requests");
-        let _ = signalled.send(true);
-    };
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .into_future();
-    let deadline = async move {
-        if on_signal.wait_for(|fired| *fired).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(DRAIN_TIMEOUT).await;
-    };
-    tokio::select! {
-        outcome = server => outcome,
-        () = deadline => {
-            tracing::warn!(timeout = ?DRAIN_TIMEOUT, "requests still in flight after the drain timeout; stopping anyway");
-            Ok(())
-        }
-    }
+    connections::serve(listener, router, limits, shutdown).await
 }

@@ -60,6 +60,7 @@
 pub mod app;
 pub mod bootstrap;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod metrics;
 pub mod routes;

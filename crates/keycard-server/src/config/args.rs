@@ -157,6 +157,21 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYCARD_BODY_LIMIT", value_name = "BYTES")]
     pub body_limit: Option<usize>,
 
+    /// How long a client may take to send a request's headers before its connection is
+    /// closed (against slow-headers clients) [default: 10s].
+    #[arg(long, env = "KEYCARD_HEADER_READ_TIMEOUT", value_name = "DURATION")]
+    pub header_read_timeout: Option<Seconds>,
+
+    /// How long a connection may be silent in both directions before it is closed; keep it
+    /// above a load balancer's own keep-alive timeout [default: 75s].
+    #[arg(long, env = "KEYCARD_IDLE_TIMEOUT", value_name = "DURATION")]
+    pub idle_timeout: Option<Seconds>,
+
+    /// Connections served at once; past it, new ones wait in the listen backlog. Keep it
+    /// below the process's open-file limit (`ulimit -n`) [default: 1000].
+    #[arg(long, env = "KEYCARD_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+
     /// 32 random bytes, base64url (`keycard secret`): seals private keys in the store
     /// instead of 0600 files in the data dir. Prefer the environment variable to the flag.
     #[arg(

@@ -2,15 +2,16 @@
 //! start-up. Each error names the setting (its TOML key; the flag is the same with dashes).
 //!
 //! The settings are grouped by what they govern: the server's own (address, data
-//! directory, body limit, trusted proxies), the stores, the master key, and the auth
+//! directory, body limit, connection limits, trusted proxies), the stores, the master key, and the auth
 //! service's ([`AuthSettings`]: tokens, sessions, limits, hashing, admin token, clients).
 //! Each group is resolved by one function below.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use keycard_auth::settings::{
-    AuthSettings, CacheSettings, HashSettings, LimitSettings, Secret, SessionSettings,
+    AuthSettings, CacheSettings, HashSettings, LimitSettings, Seconds, Secret, SessionSettings,
     SettingError, TokenSettings, defaults as auth_defaults,
 };
 use keycard_core::Algorithm;
@@ -20,6 +21,7 @@ use keycard_store::open::StoreUrl;
 
 use super::args::ServeArgs;
 use super::values::TrustedProxies;
+use crate::connections::Connections;
 
 /// Why the settings cannot be used. The message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +61,31 @@ fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// The connection limits, checked.
+fn connections(args: &ServeArgs) -> Result<Connections, ConfigError> {
+    let header_read_timeout = args
+        .header_read_timeout
+        .map_or(defaults::HEADER_READ_TIMEOUT_SECS, Seconds::get);
+    if !(1..=300).contains(&header_read_timeout) {
+        return Err(invalid("header_read_timeout", "must be 1s to 5m"));
+    }
+    let idle_timeout = args
+        .idle_timeout
+        .map_or(defaults::IDLE_TIMEOUT_SECS, Seconds::get);
+    if !(1..=3600).contains(&idle_timeout) {
+        return Err(invalid("idle_timeout", "must be 1s to 1h"));
+    }
+    let max_connections = args.max_connections.unwrap_or(defaults::MAX_CONNECTIONS);
+    if !(1..=1_000_000).contains(&max_connections) {
+        return Err(invalid("max_connections", "must be 1 to 1000000"));
+    }
+    Ok(Connections {
+        header_read_timeout: Duration::from_secs(header_read_timeout),
+        idle_timeout: Duration::from_secs(idle_timeout),
+        max_connections,
+    })
+}
+
 /// The server's settings, resolved and checked. `Debug` hides secrets and store passwords.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -69,6 +96,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Largest request body accepted.
     pub body_limit: usize,
+    /// The limits on connections: header read timeout, connections at once.
+    pub connections: Connections,
     /// Reverse proxies whose forwarded-address headers are believed.
     pub trusted_proxies: TrustedProxies,
     /// Where users, keys, audit, sessions and revocations live.
@@ -105,6 +134,13 @@ pub mod defaults {
     pub const REDIS_PREFIX: &str = "keycard";
     /// 64 KiB: JSON bodies of this API are a few hundred bytes.
     pub const BODY_LIMIT: usize = 64 * 1024;
+    /// Seconds a client may take to send a request's headers.
+    pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
+    /// Seconds a connection may be silent: above the 60 s idle timeout of common load
+    /// balancers, so that they close first (a server closing first races their reuse).
+    pub const IDLE_TIMEOUT_SECS: u64 = 75;
+    /// Connections served at once: below the usual open-file limit of 1024.
+    pub const MAX_CONNECTIONS: usize = 1000;
 }
 
 impl Settings {
@@ -137,7 +173,9 @@ impl Settings {
         if !(1024..=64 * 1024 * 1024).contains(&body_limit) {
             return Err(invalid("body_limit", "must be 1024 to 67108864 bytes"));
         }
+        let connections = connections(&args)?;
         let settings = Self {
+            connections,
             stores: stores(&args, &data_dir)?,
             auth: auth(&args, addr)?,
             addr,

@@ -31,6 +31,7 @@ macro_rules! on_every_backend {
 pub mod backend;
 pub mod browser;
 pub mod fleet;
+pub mod raw;
 /// The TCP proxy the store tests cut and restore, shared rather than written twice.
 #[path = "../../../keycard-store/tests/tcp_proxy/mod.rs"]
 pub mod tcp_proxy;
@@ -118,7 +119,8 @@ impl TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let routes = customise(app::routes(state.auth().settings().mode));
         let router = app::layered(routes, state.clone());
-        let task = tokio::spawn(app::serve(listener, router, async {
+        let limits = state.settings().connections;
+        let task = tokio::spawn(app::serve(listener, router, limits, async {
             let _ = stopped.await;
         }));
         Self {

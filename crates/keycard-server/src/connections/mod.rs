@@ -1,0 +1,160 @@
+//! The serve loop: accepts connections and serves each with hyper, under limits that
+//! `axum::serve` does not set and an auth server needs against slow clients:
+//!
+//! - a client must send a request's headers within [`Connections::header_read_timeout`]
+//!   (and the first byte of its first request within the same time), or its connection is
+//!   closed: a slow-headers client (a byte every few seconds, as "slowloris" does) cannot
+//!   hold a connection and its task for long;
+//! - a connection silent in both directions for [`Connections::idle_timeout`] is closed
+//!   ([`idle`]), so an idle keep-alive connection does not hold its slot forever;
+//! - at most [`Connections::max_connections`] connections are served at once; past it the
+//!   loop stops accepting until one closes, so new clients wait in the kernel's backlog
+//!   instead of exhausting file descriptors and memory.
+//!
+//! Each request carries the peer's address as axum's `ConnectInfo`, as
+//! `into_make_service_with_connect_info` would give it. On shutdown the listener closes,
+//! every connection is asked to finish its request in flight (HTTP/1 `Connection: close`,
+//! HTTP/2 `GOAWAY`), and the loop returns once all are done or after [`DRAIN_TIMEOUT`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+
+mod idle;
+
+use idle::Idle;
+
+/// After shutdown is signalled, how long in-flight requests get to finish before the
+/// server stops anyway.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the loop waits before accepting again after an error that is not one
+/// connection's (out of file descriptors, say): retrying at once would spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The limits on connections (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connections {
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// How long a connection may be silent in both directions between requests.
+    pub idle_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then drains (see the module
+/// documentation).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Connections,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                // The semaphore is never closed.
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    if !is_one_connections(&error) {
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection = builder
+            .serve_connection_with_upgrades(io(stream, limits), service(router.clone(), peer))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: draining in-flight requests");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
+            tracing::warn!(timeout = ?DRAIN_TIMEOUT, "requests still in flight after the drain timeout; stopping anyway");
+        }
+    }
+    Ok(())
+}
+
+fn io(stream: TcpStream, limits: Connections) -> TokioIo<Idle<TcpStream>> {
+    // Responses are written whole; waiting to coalesce them only adds latency.
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "TCP_NODELAY not set");
+    }
+    TokioIo::new(Idle::new(
+        stream,
+        limits.header_read_timeout,
+        limits.idle_timeout,
+    ))
+}
+
+/// The router for one connection: each request gets the peer's address.
+fn service(
+    router: Router,
+    peer: SocketAddr,
+) -> TowerToHyperService<
+    impl tower::Service<
+        Request<Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future = impl Send,
+    > + Clone,
+> {
+    TowerToHyperService::new(tower::service_fn(move |request: Request<Incoming>| {
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        router.clone().oneshot(request)
+    }))
+}
+
+/// An accept error that concerns one connection only (it was reset or aborted before it
+/// was accepted): accept the next one at once.
+fn is_one_connections(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    )
+}
