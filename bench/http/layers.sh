@@ -35,7 +35,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 log "building keycard and bare-axum (release; fat LTO, a few minutes on 2 cores)"
-(cd "$workspace" && cargo build --release --locked -p keycard-cli --bin keycard -p keycard-bench --bin bare-axum) >&2
+[[ "${SKIP_BUILD:-0}" == 1 ]] || (cd "$workspace" && cargo build --release --locked -p keycard-cli --bin keycard -p keycard-bench --bin bare-axum) >&2
 target="${CARGO_TARGET_DIR:-$workspace/target}/release"
 
 pids=()

@@ -5,10 +5,12 @@
 //! ```text
 //! cargo run --release -p keycard-bench --bin layer-cost -- --requests 500000
 //! ```
-//! Each router is called through `tower::ServiceExt::oneshot` on one thread, alternating
-//! rounds so that both see the same machine; the report is the median nanoseconds per
-//! request of each and their difference, which is what the stack adds before the network
-//! and hyper's own work (the HTTP benchmark, `bench/http/run.sh`, measures those too).
+//! Between the two, the bare route with each of the server's layers alone, and Keycard's
+//! routes without layers, so the table says where the difference goes. Each router is
+//! called through `tower::ServiceExt::oneshot` on one thread, in alternating rounds so that
+//! all see the same machine; the report is the median nanoseconds per request of each and
+//! what it adds to the bare route, before the network and hyper's own work (which the HTTP
+//! benchmark, `bench/http/layers.sh`, includes).
 
 // A benchmark measures wall time and may stop at the first failed operation.
 #![allow(
@@ -23,14 +25,21 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use keycard_core::SystemClock;
 use keycard_server::config::{ServeArgs, Settings};
+use keycard_server::error::problem_for_bare_errors;
+use keycard_server::metrics::CountRequestsLayer;
 use keycard_server::routes::health;
 use keycard_server::{app, bootstrap};
 use tower::ServiceExt as _;
+use tower::util::MapResponseLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 /// Measure what Keycard's layers add to a trivial route.
 #[derive(Debug, Parser)]
@@ -78,7 +87,7 @@ fn main() {
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings::resolve(ServeArgs {
-            data_dir: Some(dir.path().to_owned()),
+            data_dir: Some(dir.path().join("data")),
             ..ServeArgs::default()
         })
         .expect("settings")
@@ -86,29 +95,63 @@ fn main() {
         let (state, _background) = bootstrap::bootstrap(settings, Arc::new(SystemClock))
             .await
             .expect("bootstrap");
-        let keycard = app::router(state);
-        let bare = Router::new().route("/healthz", get(health::healthz));
+        let mode = state.auth().settings().mode;
+        let limit = state.settings().body_limit;
+        let metrics = state.metrics().clone();
+        let bare = || Router::new().route("/healthz", get(health::healthz));
+        let mut routers: Vec<(&str, Router)> = vec![
+            ("bare axum, same handler", bare()),
+            (
+                "bare + TraceLayer",
+                bare().layer(TraceLayer::new_for_http()),
+            ),
+            (
+                "bare + request counter",
+                bare().layer(CountRequestsLayer::new(metrics.clone())),
+            ),
+            (
+                "bare + problem+json for bare errors",
+                bare().layer(MapResponseLayer::new(problem_for_bare_errors)),
+            ),
+            (
+                "bare + Cache-Control default",
+                bare().layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                )),
+            ),
+            (
+                "bare + body limits",
+                bare()
+                    .layer(DefaultBodyLimit::max(limit))
+                    .layer(RequestBodyLimitLayer::new(limit)),
+            ),
+            (
+                "Keycard's routes, no layers",
+                app::routes(mode).with_state(state.clone()),
+            ),
+            ("Keycard (every route and layer)", app::router(state)),
+        ];
 
-        // Warm both (allocator, route tables, metrics' first-request entries).
-        round(&keycard, args.requests / 10 + 1).await;
-        round(&bare, args.requests / 10 + 1).await;
-        let (mut keycard_ns, mut bare_ns) = (Vec::new(), Vec::new());
-        for _ in 0..args.rounds {
-            keycard_ns.push(round(&keycard, args.requests).await);
-            bare_ns.push(round(&bare, args.requests).await);
+        // Warm each (allocator, route tables, metrics' first-request entries).
+        for (_, router) in &routers {
+            round(router, args.requests / 10 + 1).await;
         }
-        let (keycard_ns, bare_ns) = (median(&mut keycard_ns), median(&mut bare_ns));
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); routers.len()];
+        for _ in 0..args.rounds {
+            for ((_, router), samples) in routers.iter_mut().zip(&mut samples) {
+                samples.push(round(router, args.requests).await);
+            }
+        }
+        let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
+        let bare_ns = medians[0];
         println!(
-            "| router | ns per GET /healthz (median of {} rounds) |",
+            "| router | ns per GET /healthz (median of {} rounds) | added to the bare route |",
             args.rounds
         );
-        println!("|---|---|");
-        println!("| bare axum, same handler | {bare_ns:.0} |");
-        println!("| Keycard (every route and layer) | {keycard_ns:.0} |");
-        println!(
-            "| added by Keycard's stack | {:.0} ({:.2}x) |",
-            keycard_ns - bare_ns,
-            keycard_ns / bare_ns
-        );
+        println!("|---|---:|---:|");
+        for ((name, _), ns) in routers.iter().zip(&medians) {
+            println!("| {name} | {ns:.0} | {:+.0} |", ns - bare_ns);
+        }
     });
 }

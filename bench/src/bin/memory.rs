@@ -70,7 +70,7 @@ fn resident_kib() -> u64 {
 async fn start(mode: Mode, dir: &std::path::Path, args: &Args) -> (Auth, bootstrap::Background) {
     let settings = Settings::resolve(ServeArgs {
         mode: Some(mode),
-        data_dir: Some(dir.to_owned()),
+        data_dir: Some(dir.join("data")),
         session_cache_size: Some(args.sessions),
         user_cache_size: Some(args.sessions),
         token_cache_size: Some(args.tokens),

@@ -53,6 +53,9 @@
 pub mod audit;
 pub mod clock;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ids;
 pub mod jose;
 pub mod jwt;

@@ -7,9 +7,12 @@ use std::future::Future;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower::ServiceBuilder;
+use tower::util::MapResponseLayer;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -93,27 +96,50 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Wraps `routes` in the server's layers, outermost first:
-/// - tracing of every request (method, path, status, latency; never headers or bodies);
+/// - the request counter of `/metrics` (by matched route and status class);
+/// - tracing of every request (method, path, status, latency; never headers or bodies),
+///   only when the log filter lets tower-http's debug events through (see
+///   [`request_tracing`]);
 /// - `Cache-Control: no-store` unless the handler set its own (the JWKS does);
 /// - every error response as `application/problem+json`;
-/// - the request body limit (413), both on `Content-Length` and on the bytes read;
-/// - outermost, the request counter of `/metrics` (by matched route and status class).
+/// - the request body limit (413), applied by every extractor that reads a body (`Json`,
+///   `Form`: no handler reads one otherwise), on the bytes read. tower-http's
+///   `RequestBodyLimitLayer` would add a check of `Content-Length` before any handler, at
+///   the price of a body wrapper and a reallocated response per request; a declared length
+///   over the limit is refused by the extractor all the same, after at most `limit` bytes.
+///
+/// The layers are composed into one stack and applied once: `Router::layer` boxes what it
+/// wraps on every route, so applying them one by one cost a boxed service and a boxed
+/// future per layer and request (`bench/src/bin/layer_cost.rs` shows the difference).
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let limit = state.settings().body_limit;
-    routes
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit))
-        .layer(axum::middleware::map_response(problem_for_bare_errors))
+    // tower-http's layers answer with their own body types; `into_response` brings each
+    // back to axum's `Body` for the layer above.
+    let tracing = request_tracing().map(|trace| {
+        ServiceBuilder::new()
+            .map_response(IntoResponse::into_response)
+            .layer(trace)
+    });
+    let stack = ServiceBuilder::new()
+        .layer(metrics::CountRequestsLayer::new(state.metrics().clone()))
+        .option_layer(tracing)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(TraceLayer::new_for_http())
-        .layer(axum::middleware::from_fn_with_state(
-            state.metrics().clone(),
-            metrics::track_requests,
-        ))
-        .with_state(state)
+        .layer(MapResponseLayer::new(problem_for_bare_errors))
+        .layer(DefaultBodyLimit::max(limit));
+    routes.layer(stack).with_state(state)
+}
+
+/// tower-http's request tracing, if the log filter lets its events through: they are all at
+/// debug level (failures are logged by the error edge at error level), so with the default
+/// `info` filter the layer would build and drop a disabled span per request for nothing.
+/// The filter is set once at start, before the router is built.
+pub fn request_tracing() -> Option<TraceLayer<SharedClassifier<ServerErrorsAsFailures>>> {
+    let wanted = tracing::enabled!(target: "tower_http::trace::on_request", tracing::Level::DEBUG)
+        || tracing::enabled!(target: "tower_http::trace::on_response", tracing::Level::DEBUG);
+    wanted.then(TraceLayer::new_for_http)
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains in-flight

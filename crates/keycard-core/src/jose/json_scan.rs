@@ -22,8 +22,9 @@ pub(crate) type ScanError = &'static str;
 
 pub(crate) const INVALID: ScanError = "invalid JSON";
 pub(crate) const DUPLICATE: ScanError = super::strict_json::DUPLICATE;
-const TOO_DEEP: ScanError = "JSON nested too deep";
-const MAX_DEPTH: usize = 64;
+pub(crate) const TOO_DEEP: ScanError = "JSON nested too deep";
+/// Objects and arrays nested deeper than this are refused (the top-level object counts).
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Bytes that end the plain run of a string: the quote, the backslash, control characters.
 const SPECIAL: [bool; 256] = {

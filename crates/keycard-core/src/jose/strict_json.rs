@@ -12,6 +12,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::json_scan::{MAX_DEPTH, TOO_DEEP};
+
 /// The message of the error raised for a repeated member name.
 pub(crate) const DUPLICATE: &str = "duplicate member name";
 
@@ -74,12 +76,28 @@ impl<'de> Visitor<'de> for StrictValueVisitor {
     }
 }
 
-/// Parses `bytes` as one JSON object with no repeated member names at any depth.
+/// Parses `bytes` as one JSON object with no repeated member names at any depth, nested no
+/// deeper than the verify path's scanner allows (64 objects and arrays, the outer one
+/// included), so that the two agree on every input.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, &'static str> {
     match serde_json::from_slice::<StrictValue>(bytes) {
-        Ok(StrictValue(Value::Object(object))) => Ok(object),
+        Ok(StrictValue(Value::Object(object))) => {
+            if 1 + object.values().map(nesting).max().unwrap_or(0) > MAX_DEPTH {
+                return Err(TOO_DEEP);
+            }
+            Ok(object)
+        }
         Ok(_) => Err("not a JSON object"),
         Err(e) => Err(reason(&e, "not UTF-8 JSON")),
+    }
+}
+
+/// How many objects and arrays deep `value` goes (0 for a scalar).
+fn nesting(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        Value::Object(members) => 1 + members.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -95,6 +113,16 @@ fn reason(error: &serde_json::Error, fallback: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_is_bounded_as_the_scanner_bounds_it() {
+        let nested = |arrays: usize| format!("{{\"a\":{}{}}}", "[".repeat(arrays), "]".repeat(arrays));
+        assert!(parse_object(nested(63).as_bytes()).is_ok());
+        assert_eq!(parse_object(nested(64).as_bytes()), Err(TOO_DEEP));
+        let walk = |text: &str| crate::jose::json_scan::Scanner::new(text).object(|s, _| s.skip_value());
+        assert!(walk(&nested(63)).is_ok());
+        assert!(walk(&nested(64)).is_err());
+    }
 
     #[test]
     fn accepts_plain_objects() {

@@ -86,7 +86,7 @@ pub fn response(
 /// Turns an error response that is not already a problem (axum's own 404, 405, 413, 415
 /// and extractor rejections, tower-http's 413) into one. The original body is dropped: its
 /// text is not ours to vouch for. The status and headers such as `Allow` are kept.
-pub async fn problem_for_bare_errors(response: Response) -> Response {
+pub fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
     let is_problem = response
         .headers()

@@ -3,7 +3,7 @@
 //! tests can run many servers in one process.
 //!
 //! What is recorded, and where:
-//! - `keycard_http_requests_total{route, status}`: by [`track_requests`], a layer of every
+//! - `keycard_http_requests_total{route, status}`: by [`CountRequestsLayer`], a layer of every
 //!   route; `route` is the matched route pattern (`/v1/sessions/{id}`), never the raw path,
 //!   so the series stay few whatever clients send; requests no route matched count under
 //!   `route="unmatched"`. `status` is the class: `2xx`, `4xx`...
@@ -16,12 +16,11 @@
 //!   beside the flows that move them ([`keycard_auth::events`]) and registered here.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use keycard_auth::events::AuthEvents;
 use prometheus_client::encoding::text::encode;
@@ -32,6 +31,10 @@ use prometheus_client::registry::Registry;
 
 use crate::error::WebError;
 use crate::state::AppState;
+
+mod requests;
+
+pub use requests::{CountRequests, CountRequestsLayer};
 
 /// The path the metrics are served at.
 pub const METRICS_PATH: &str = "/metrics";
@@ -150,19 +153,6 @@ impl Drop for AuthCheckTimer<'_> {
             .auth_check
             .observe(self.started.elapsed().as_secs_f64());
     }
-}
-
-/// The layer that counts every answered request by route pattern and status class. Added
-/// with `Router::layer`, so it runs after routing and sees [`MatchedPath`].
-pub async fn track_requests(
-    State(metrics): State<Arc<Metrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let response = next.run(request).await;
-    metrics.count_request(route.as_ref().map(MatchedPath::as_str), response.status());
-    response
 }
 
 /// `GET /metrics`: the registry in the text format.
