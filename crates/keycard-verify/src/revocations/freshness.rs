@@ -42,6 +42,11 @@ impl Freshness {
         self.bound
     }
 
+    /// Whether memory may be trusted now, without counting a transition (for probes).
+    pub fn peek(&self) -> bool {
+        self.lock().is_some_and(|at| at.elapsed() <= self.bound)
+    }
+
     /// Whether memory may be trusted now; `entered_stale` runs once per transition into
     /// staleness (to log it once, not per request).
     pub fn is_fresh(&self, entered_stale: impl FnOnce()) -> bool {
