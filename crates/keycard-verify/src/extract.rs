@@ -5,7 +5,7 @@
 //! Without the layer in front, there is no verified token and `Verified<C>` refuses the
 //! request (401): the extractor never verifies anything itself, so a route cannot be
 //! reached with a token that skipped the revocation check. The whole
-//! [`VerifiedToken`](crate::VerifiedToken) is in the request's extensions too
+//! [`VerifiedToken`] is in the request's extensions too
 //! (`Extension<Arc<VerifiedToken>>`).
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The tower layer: every request through it carries a valid bearer token, or is answered
 //! by the layer (401, or 503 while revocations are stale) without reaching the route. A
-//! passing request gets the [`VerifiedToken`] in its extensions (as `Arc<VerifiedToken>`),
+//! passing request gets the [`VerifiedToken`](crate::VerifiedToken) in its extensions (as `Arc<VerifiedToken>`),
 //! which the [`Verified`](crate::Verified) extractor reads.
 //!
 //! [`VerifyLayer::optional`] lets requests without an `Authorization` header through

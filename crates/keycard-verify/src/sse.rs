@@ -16,7 +16,6 @@
 //! stream that never ends a line cannot take the memory; past the cap it errs, and the
 //! caller drops the connection.
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 /// The default cap on one event: room for a snapshot of some 100,000 revocations.
@@ -182,7 +181,7 @@ impl SseParser {
 }
 
 /// A value of ASCII digits only, as a number.
-fn digits(value: &Cow<'_, str>) -> Option<u64> {
+fn digits(value: &str) -> Option<u64> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -35,7 +35,9 @@ pub struct SkippedKey {
 
 impl KeySet {
     /// Imports an issuer's published JWK Set (`{"keys": [...]}`) as a verify-only set of
-    /// public keys bound to algorithms in `allowed`; see the [module](self) for the rules.
+    /// public keys bound to algorithms in `allowed`: never an HMAC secret, private members
+    /// dropped, a key's own `alg` must be allowed (a key without one binds to the one
+    /// allowed algorithm its type fits), and a member that cannot be used is skipped.
     /// Only a document that is not a JWK Set at all is an error.
     pub fn from_published_jwks(
         text: &str,
