@@ -23,6 +23,7 @@ use crate::feed::log::RevocationLog;
 use crate::hashing::HashPool;
 use crate::limiter::Limiter;
 use crate::settings::AuthSettings;
+use crate::tokens::Bearer;
 
 /// The auth service.
 #[derive(Clone)]
@@ -47,7 +48,7 @@ pub(crate) struct Inner {
 #[derive(Debug)]
 pub struct Caches {
     /// Verified access tokens.
-    pub tokens: TokenCache,
+    pub tokens: TokenCache<Bearer>,
     /// Live sessions.
     pub sessions: SessionCache,
     /// Enabled users.

@@ -145,7 +145,8 @@ impl Auth {
             expires_at: claims.exp().ok_or_else(|| missing("exp"))?,
         };
         if let Some(hash) = hash {
-            cache.insert(hash, bearer.clone(), leeway, generation, now);
+            let expires_at = bearer.expires_at;
+            cache.insert(hash, bearer.clone(), expires_at, leeway, generation, now);
         }
         Ok(bearer)
     }

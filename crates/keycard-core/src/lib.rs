@@ -35,6 +35,8 @@
 //! - [`jwt`]: claims, [`jwt::Validation`] (leeway, `exp`/`nbf`/`iat`, `iss`, `aud`, `typ`).
 //! - [`opaque`]: session ids and refresh tokens, kept only as digests.
 //! - [`revocation_set`]: the in-memory set of live revocations every verifier consults.
+//! - [`cache`]: bounded maps for the hot path, and the verified-token cache (a token seen
+//!   before costs a hash lookup instead of a signature check).
 //! - [`user`], [`session`] (with refresh rotation), [`revocation`], [`audit`],
 //!   [`key_record`]: the domain records the stores keep.
 //! - [`store`]: the store traits every backend in `keycard-store` implements.
@@ -51,6 +53,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod cache;
 pub mod clock;
 pub mod error;
 #[cfg(feature = "fuzzing")]

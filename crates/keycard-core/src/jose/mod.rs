@@ -9,6 +9,7 @@ mod jwk;
 pub mod jws;
 mod key;
 mod keyset;
+mod published;
 mod roca;
 pub(crate) mod strict_json;
 
@@ -17,4 +18,5 @@ pub use header::Header;
 pub use jwk::Jwk;
 pub use key::{Key, MIN_RSA_BITS};
 pub use keyset::{KeyRole, KeySet};
+pub use published::SkippedKey;
 pub use strict_json::parse_object;

@@ -12,7 +12,7 @@ pub const DEFAULT_LEEWAY_SECS: i64 = 30;
 #[derive(Clone, Debug)]
 pub struct Validation {
     issuer: Option<String>,
-    audience: Option<String>,
+    audiences: Vec<String>,
     typ: Option<String>,
     leeway_secs: i64,
     max_token_bytes: usize,
@@ -22,7 +22,7 @@ impl Default for Validation {
     fn default() -> Self {
         Self {
             issuer: None,
-            audience: None,
+            audiences: Vec::new(),
             typ: None,
             leeway_secs: DEFAULT_LEEWAY_SECS,
             max_token_bytes: jws::DEFAULT_MAX_TOKEN_BYTES,
@@ -51,9 +51,20 @@ impl Validation {
         self
     }
 
-    /// `aud` must be, or contain, `audience`.
+    /// `aud` must be, or contain, `audience`. Given several times (or with
+    /// [`with_audiences`](Self::with_audiences)), `aud` must contain one of them.
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = Some(audience.into());
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// `aud` must contain at least one of `audiences` (a resource server known by several
+    /// names). An empty list checks no audience.
+    pub fn with_audiences(
+        mut self,
+        audiences: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.audiences.extend(audiences.into_iter().map(Into::into));
         self
     }
 
@@ -130,11 +141,14 @@ impl Validation {
                 Some(_) => {}
             }
         }
-        if let Some(audience) = &self.audience {
+        if !self.audiences.is_empty() {
             if claims.aud().next().is_none() {
                 return Err(TokenError::MissingClaim("aud"));
             }
-            if !claims.aud().any(|aud| aud == audience) {
+            if !claims
+                .aud()
+                .any(|aud| self.audiences.iter().any(|accepted| aud == accepted))
+            {
                 return Err(TokenError::WrongAudience);
             }
         }
@@ -230,6 +244,19 @@ mod tests {
         assert!(
             check(r#"{"exp":100,"iss":"https:\/\/a","aud":"\u0061pi"}"#).is_ok(),
             "escapes compare unescaped"
+        );
+    }
+
+    #[test]
+    fn any_of_several_audiences() {
+        let v = Validation::new().with_audiences(["api", "https://api.example"]);
+        let now = UnixTime::from_secs(0);
+        let check = |json: &str| v.check_claims(&claims(json), now);
+        assert!(check(r#"{"exp":100,"aud":"api"}"#).is_ok());
+        assert!(check(r#"{"exp":100,"aud":["x","https://api.example"]}"#).is_ok());
+        assert_eq!(
+            check(r#"{"exp":100,"aud":["x","y"]}"#),
+            Err(TokenError::WrongAudience)
         );
     }
 

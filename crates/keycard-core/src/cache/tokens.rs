@@ -9,15 +9,18 @@
 //! - each entry carries the generation of the key set it was verified under, and any change
 //!   to the key set starts a new generation: a token whose key was retired or withdrawn is
 //!   verified again, and fails;
-//! - the revocation set is consulted on every request, hit or miss (`Auth::verify_bearer`).
+//! - the revocation set is consulted on every request, hit or miss, by the caller
+//!   (`keycard-auth`'s `Auth::verify_bearer`, `keycard-verify`'s `Verifier::verify`).
+//!
+//! What is remembered is the caller's own value `T` (the claims it needs), cloned out on
+//! each hit: make it cheap to clone (an `Arc`, or a few ids).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lc_rs::digest;
-use keycard_core::UnixTime;
 
 use super::{Bounded, Expiring};
-use crate::tokens::Bearer;
+use crate::UnixTime;
 
 /// The SHA-256 of a token's exact bytes.
 pub type TokenHash = [u8; 32];
@@ -31,27 +34,27 @@ pub fn token_hash(token: &str) -> TokenHash {
 }
 
 #[derive(Debug)]
-struct Verified {
-    bearer: Bearer,
+struct Verified<T> {
+    value: T,
     /// `exp` plus the leeway: from this instant a full verification refuses it.
     gone_at: UnixTime,
     generation: u64,
 }
 
-impl Expiring for Verified {
+impl<T> Expiring for Verified<T> {
     fn expired(&self, now: UnixTime) -> bool {
         now >= self.gone_at
     }
 }
 
-/// Verified access tokens, bounded in number.
+/// Verified access tokens, bounded in number, each with what the caller keeps of it (`T`).
 #[derive(Debug)]
-pub struct TokenCache {
-    map: Bounded<TokenHash, Verified>,
+pub struct TokenCache<T> {
+    map: Bounded<TokenHash, Verified<T>>,
     generation: AtomicU64,
 }
 
-impl TokenCache {
+impl<T: Clone> TokenCache<T> {
     /// An empty cache of at most `max` tokens (0: off).
     pub fn new(max: usize) -> Self {
         Self {
@@ -73,30 +76,31 @@ impl TokenCache {
         self.map.clear();
     }
 
-    /// The claims of the token hashed to `hash`, if it was verified under the current key
-    /// set and has not expired at `now` (leeway included).
-    pub fn get(&self, hash: &TokenHash, now: UnixTime) -> Option<Bearer> {
+    /// What was kept of the token hashed to `hash`, if it was verified under the current
+    /// key set and has not expired at `now` (leeway included).
+    pub fn get(&self, hash: &TokenHash, now: UnixTime) -> Option<T> {
         let generation = self.generation();
         self.map
             .get(hash, now, |entry| {
-                (entry.generation == generation).then(|| entry.bearer.clone())
+                (entry.generation == generation).then(|| entry.value.clone())
             })
             .flatten()
     }
 
-    /// Remembers a token verified at `now` under key set `generation`, until its `exp`
-    /// plus `leeway_secs`.
+    /// Remembers `value` for a token verified at `now` under key set `generation`, until
+    /// its `expires_at` (`exp`) plus `leeway_secs`.
     pub fn insert(
         &self,
         hash: TokenHash,
-        bearer: Bearer,
+        value: T,
+        expires_at: UnixTime,
         leeway_secs: i64,
         generation: u64,
         now: UnixTime,
     ) {
-        let gone_at = bearer.expires_at.plus_secs(leeway_secs);
+        let gone_at = expires_at.plus_secs(leeway_secs);
         let entry = Verified {
-            bearer,
+            value,
             gone_at,
             generation,
         };
@@ -116,36 +120,27 @@ impl TokenCache {
 
 #[cfg(test)]
 mod tests {
-    use keycard_core::{SessionId, UserId};
-
     use super::*;
-
-    fn bearer(exp: i64) -> Bearer {
-        Bearer {
-            user_id: UserId::new("u"),
-            session_id: SessionId::new("s"),
-            issued_at: UnixTime::from_secs(0),
-            expires_at: UnixTime::from_secs(exp),
-        }
-    }
 
     #[test]
     fn an_entry_lasts_until_exp_plus_leeway_and_only_under_its_key_set() {
         let cache = TokenCache::new(10);
         let hash = token_hash("a.b.c");
         assert_ne!(hash, token_hash("a.b.d"));
+        let exp = UnixTime::from_secs(100);
         cache.insert(
             hash,
-            bearer(100),
+            "u",
+            exp,
             30,
             cache.generation(),
             UnixTime::from_secs(0),
         );
-        assert!(cache.get(&hash, UnixTime::from_secs(129)).is_some());
+        assert_eq!(cache.get(&hash, UnixTime::from_secs(129)), Some("u"));
         assert!(cache.get(&hash, UnixTime::from_secs(130)).is_none());
         let before = cache.generation();
         cache.keys_changed();
-        cache.insert(hash, bearer(100), 30, before, UnixTime::from_secs(0));
+        cache.insert(hash, "u", exp, 30, before, UnixTime::from_secs(0));
         assert!(
             cache.get(&hash, UnixTime::from_secs(1)).is_none(),
             "verified under the old keys"
