@@ -98,7 +98,10 @@ fn main() {
             bare_ns.push(round(&bare, args.requests).await);
         }
         let (keycard_ns, bare_ns) = (median(&mut keycard_ns), median(&mut bare_ns));
-        println!("| router | ns per GET /healthz (median of {} rounds) |", args.rounds);
+        println!(
+            "| router | ns per GET /healthz (median of {} rounds) |",
+            args.rounds
+        );
         println!("|---|---|");
         println!("| bare axum, same handler | {bare_ns:.0} |");
         println!("| Keycard (every route and layer) | {keycard_ns:.0} |");
