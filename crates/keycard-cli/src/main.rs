@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "keycard", version)]
 #[command(
-    after_help = "Exit status: 0 success (for serve: stopped by Ctrl-C or SIGTERM after draining); 1 the token is invalid (the failed rule is printed on stderr); 2 usage, input, key or start-up error."
+    after_help = "Exit status: 0 success (for serve: stopped by Ctrl-C or SIGTERM after draining); 1 the token is invalid (the failed rule is printed on stderr), or for bench a route had failures; 2 usage, input, key or start-up error."
 )]
 struct Cli {
     #[command(subcommand)]
