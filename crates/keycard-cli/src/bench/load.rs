@@ -4,9 +4,12 @@
 //! single-threaded tokio runtime and hyper's low-level client connection, so the generator
 //! costs little CPU beside the server it measures (the same shape as wrk's threads).
 //!
-//! A request counts if it began after the warm-up and its answer was complete before the
-//! end; then a 2xx is a success (its latency recorded) and anything else a failure (its
-//! status counted), as is a connection error. A connection that breaks reconnects.
+//! A request counts if its answer was complete within the measured time (after the
+//! warm-up, before the end), as wrk counts: the warm-up has filled the pipeline, so this
+//! is the server's throughput even for requests slower than the run (a login waiting a
+//! second for a hashing slot). A 2xx is a success (its latency recorded), anything else a
+//! failure (its status counted), as is a connection error. A connection that breaks
+//! reconnects.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -93,6 +96,13 @@ impl Outcome {
 struct Window {
     measure_from: Instant,
     end: Instant,
+}
+
+impl Window {
+    /// Whether a request answered at `done` is reported.
+    fn counts(&self, done: Instant) -> bool {
+        done >= self.measure_from && done <= self.end
+    }
 }
 
 /// Drives every group at once for the plan's warm-up and duration; one outcome per group.
@@ -208,13 +218,12 @@ async fn connection(
         if began >= window.end {
             return outcome;
         }
-        let measured = began >= window.measure_from;
         let connected = match sender.as_mut() {
             Some(connected) => connected,
             None => match connect(plan.addr).await {
                 Ok(connected) => sender.insert(connected),
                 Err(e) => {
-                    note_error(&mut outcome, measured, e);
+                    note_error(&mut outcome, window.counts(now()), e);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
@@ -223,7 +232,7 @@ async fn connection(
         let request = match request(plan, recipe, cookie.as_deref()) {
             Ok(request) => request,
             Err(e) => {
-                note_error(&mut outcome, measured, e.to_string());
+                note_error(&mut outcome, true, e.to_string());
                 return outcome;
             }
         };
@@ -244,7 +253,7 @@ async fn connection(
                 if let Some(rotated) = rotated {
                     cookie = Some(rotated);
                 }
-                if !measured || done > window.end {
+                if !window.counts(done) {
                     continue;
                 }
                 if status.is_success() {
@@ -257,7 +266,7 @@ async fn connection(
             }
             Err(e) => {
                 sender = None;
-                note_error(&mut outcome, measured && done <= window.end, e.to_string());
+                note_error(&mut outcome, window.counts(done), e.to_string());
             }
         }
     }
