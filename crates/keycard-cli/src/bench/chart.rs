@@ -9,7 +9,7 @@ use super::report::Report;
 use super::table::thousands;
 use crate::failure::Failure;
 
-const WIDTH: f64 = 960.0;
+const WIDTH: f64 = 1010.0;
 const LABEL: f64 = 330.0;
 const BAR_SPACE: f64 = 470.0;
 const ROW: f64 = 20.0;
