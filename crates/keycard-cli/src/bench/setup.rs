@@ -3,6 +3,8 @@
 //! sends (the session cookie in session mode, a bearer token otherwise; one refresh cookie
 //! per connection for the refresh benchmark).
 
+use std::net::SocketAddr;
+
 use hyper::header::{self, HeaderName, HeaderValue};
 use keycard_server::config::Mode;
 use serde_json::{Value, json};
@@ -149,4 +151,30 @@ async fn answer(request: reqwest::RequestBuilder, what: &str) -> Result<Value, F
 
 fn header_value(text: &str) -> Result<HeaderValue, Failure> {
     HeaderValue::from_str(text).map_err(|e| Failure::Input(format!("a credential header: {e}")))
+}
+
+/// The socket and `Host` header of an `http://` URL (`--target`).
+pub async fn resolve(url: &str) -> Result<(SocketAddr, HeaderValue), Failure> {
+    let authority = url
+        .strip_prefix("http://")
+        .ok_or_else(|| Failure::Input(format!("--target {url:?}: only http:// URLs")))?
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let with_port = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = tokio::net::lookup_host(&with_port)
+        .await
+        .map_err(|e| Failure::Input(format!("--target {url:?}: {e}")))?
+        .next()
+        .ok_or_else(|| Failure::Input(format!("--target {url:?}: no address")))?;
+    Ok((addr, host_header(authority)?))
+}
+
+/// `authority` as a `Host` header.
+pub fn host_header(authority: &str) -> Result<HeaderValue, Failure> {
+    HeaderValue::from_str(authority).map_err(|e| Failure::Input(format!("host {authority:?}: {e}")))
 }

@@ -26,7 +26,8 @@ use crate::bench::load::{self, Group, Plan};
 use crate::bench::progress::Progress;
 use crate::bench::report::{LoadSettings, Machine, Report, RouteResult};
 use crate::bench::route::{Recipe, Route, parse_header};
-use crate::bench::setup::Keycard;
+use crate::bench::setup::{Keycard, host_header, resolve};
+use crate::bench::stopwatch::{millis, parse_duration};
 use crate::bench::{chart, server, store_cost, table, verify_cost};
 use crate::dates;
 use crate::failure::Failure;
@@ -386,68 +387,4 @@ fn plan(args: &Args, addr: SocketAddr, host: HeaderValue) -> Result<Plan, Failur
         warmup: args.warmup,
         duration: args.duration,
     })
-}
-
-/// The socket and `Host` header of an `http://` URL.
-async fn resolve(url: &str) -> Result<(SocketAddr, HeaderValue), Failure> {
-    let authority = url
-        .strip_prefix("http://")
-        .ok_or_else(|| Failure::Input(format!("--target {url:?}: only http:// URLs")))?
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let with_port = if authority.contains(':') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let addr = tokio::net::lookup_host(&with_port)
-        .await
-        .map_err(|e| Failure::Input(format!("--target {url:?}: {e}")))?
-        .next()
-        .ok_or_else(|| Failure::Input(format!("--target {url:?}: no address")))?;
-    Ok((addr, host_header(authority)?))
-}
-
-fn host_header(authority: &str) -> Result<HeaderValue, Failure> {
-    HeaderValue::from_str(authority).map_err(|e| Failure::Input(format!("host {authority:?}: {e}")))
-}
-
-/// `3s`, `500ms`, `1m`, `0.5s`, or a number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration such as 3s or 500ms"))?;
-    let secs = match unit {
-        "ms" => value / 1_000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        _ => return Err(format!("{text:?}: the unit is ms, s or m")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("{text:?}: {e}"))
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_their_units() {
-        assert_eq!(parse_duration("3s"), Ok(Duration::from_secs(3)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("0.5s"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("3h").is_err());
-        assert!(parse_duration("fast").is_err());
-    }
 }
