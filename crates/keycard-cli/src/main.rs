@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own file under `commands/`; this file only parses the
 //! command line and turns the outcome into an exit status.
 
+mod bench;
 mod checklist;
 mod commands;
 mod dates;
@@ -13,13 +14,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Keycard: the authentication server (`keycard serve`) and its signing keys (`keycard
-/// keys`), and keys, secrets and JWTs from the command line (generate, sign, verify,
+/// Keycard: the authentication server (`keycard serve`), its benchmark (`keycard bench`)
+/// and its signing keys (`keycard keys`), and keys, secrets and JWTs from the command line (generate, sign, verify,
 /// decode, audit).
 #[derive(Debug, Parser)]
 #[command(name = "keycard", version)]
 #[command(
-    after_help = "Exit status: 0 success (for serve: stopped by Ctrl-C or SIGTERM after draining); 1 the token is invalid (the failed rule is printed on stderr); 2 usage, input, key or start-up error."
+    after_help = "Exit status: 0 success (for serve: stopped by Ctrl-C or SIGTERM after draining); 1 the token is invalid (the failed rule is printed on stderr), or for bench a route had failures; 2 usage, input, key or start-up error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Serve(Box<commands::serve::Args>),
+    Bench(Box<commands::bench::Args>),
     Keys(Box<commands::keys::Args>),
     Keygen(commands::keygen::Args),
     Secret(commands::secret::Args),
@@ -45,6 +47,15 @@ fn main() -> ExitCode {
         Command::Serve(args) => {
             return match commands::serve::run(*args) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    eprintln!("{failure}");
+                    failure.exit_code()
+                }
+            };
+        }
+        Command::Bench(args) => {
+            return match commands::bench::run(*args) {
+                Ok(code) => code,
                 Err(failure) => {
                     eprintln!("{failure}");
                     failure.exit_code()

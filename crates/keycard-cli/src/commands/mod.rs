@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod audit;
+pub mod bench;
 pub mod decode;
 pub mod jwks;
 pub mod keygen;
