@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-600}"
 JOBS="${JOBS:-1}"
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(json base64url jws jwk headers config opaque)
+[[ ${#targets[@]} -gt 0 ]] || targets=(json base64url jws jwk headers config opaque sse)
 
 command -v cargo-afl >/dev/null 2>&1 || cargo install cargo-afl --locked
 cargo afl config --build >/dev/null 2>&1 || true

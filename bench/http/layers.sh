@@ -48,13 +48,16 @@ trap cleanup EXIT
 
 keycard_url="http://127.0.0.1:$PORT/healthz"
 bare_url="http://127.0.0.1:$((PORT + 1))/healthz"
+loop_url="http://127.0.0.1:$((PORT + 2))/healthz"
 # shellcheck disable=SC2086 # KEYCARD_ARGS is a list of words
 "$target/keycard" serve --addr "127.0.0.1:$PORT" --data-dir "$scratch/data" ${KEYCARD_ARGS:-} \
     >"$scratch/serve.log" 2>&1 &
 pids+=($!)
 "$target/bare-axum" --addr "127.0.0.1:$((PORT + 1))" >"$scratch/bare.log" 2>&1 &
 pids+=($!)
-for url in "$keycard_url" "$bare_url"; do
+"$target/bare-axum" --addr "127.0.0.1:$((PORT + 2))" --serve keycard >"$scratch/loop.log" 2>&1 &
+pids+=($!)
+for url in "$keycard_url" "$bare_url" "$loop_url"; do
     for _ in $(seq 1 100); do
         curl -fsS "$url" >/dev/null 2>&1 && continue 2
         sleep 0.1
@@ -79,14 +82,17 @@ log "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 log "wrk: $THREADS thread(s), $CONNECTIONS connections, $DURATION per run, $ROUNDS rounds"
 keycard_runs=()
 bare_runs=()
+loop_runs=()
 for round in $(seq 1 "$ROUNDS"); do
     bare_runs+=("$(rps "$bare_url")")
+    loop_runs+=("$(rps "$loop_url")")
     keycard_runs+=("$(rps "$keycard_url")")
-    log "round $round: bare axum ${bare_runs[-1]} req/s, Keycard ${keycard_runs[-1]} req/s"
+    log "round $round: bare axum ${bare_runs[-1]}, bare on Keycard's loop ${loop_runs[-1]}, Keycard ${keycard_runs[-1]} req/s"
 done
 bare="$(printf '%s\n' "${bare_runs[@]}" | median)"
+loop="$(printf '%s\n' "${loop_runs[@]}" | median)"
 keycard="$(printf '%s\n' "${keycard_runs[@]}" | median)"
-printf '\n| `GET /healthz` | median req/s of %s rounds |\n|---|---:|\n' "$ROUNDS"
-printf '| bare axum, same handler | %.0f |\n' "$bare"
-printf '| Keycard (every route and layer, log filter `%s`) | %.0f |\n' "$KEYCARD_LOG" "$keycard"
-awk -v k="$keycard" -v b="$bare" 'BEGIN {printf "| Keycard / bare | %.2f |\n", k / b}'
+printf '\n| `GET /healthz` | median req/s of %s rounds | / bare |\n|---|---:|---:|\n' "$ROUNDS"
+printf '| bare axum, same handler (`axum::serve`) | %.0f | 1.00 |\n' "$bare"
+awk -v r="$loop" -v b="$bare" 'BEGIN {printf "| the same on Keycard'"'"'s connection loop | %.0f | %.2f |\n", r, r / b}'
+awk -v r="$keycard" -v b="$bare" -v f="$KEYCARD_LOG" 'BEGIN {printf "| Keycard (every route and layer, log filter `%s`) | %.0f | %.2f |\n", f, r, r / b}'

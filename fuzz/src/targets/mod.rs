@@ -7,6 +7,7 @@ pub mod json;
 pub mod jwk;
 pub mod jws;
 pub mod opaque;
+pub mod sse;
 
 /// A target: arbitrary bytes in, a panic on a finding.
 pub type Target = fn(&[u8]);
@@ -20,4 +21,5 @@ pub const ALL: &[(&str, Target)] = &[
     ("jwk", jwk::run),
     ("jws", jws::run),
     ("opaque", opaque::run),
+    ("sse", sse::run),
 ];
