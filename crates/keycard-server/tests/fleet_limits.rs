@@ -101,7 +101,14 @@ async fn limits_hold_across_the_fleet(fleet: &mut Fleet) {
     }
 
     // The account: 3 wrong passwords in total, one at each instance, then 429 at all.
-    failures(fleet, 0, PER_ACCOUNT as usize, "ada@example.com", "192.0.2.1").await;
+    failures(
+        fleet,
+        0,
+        PER_ACCOUNT as usize,
+        "ada@example.com",
+        "192.0.2.1",
+    )
+    .await;
     refused_everywhere(fleet, "ada@example.com", "198.51.100.1", "account").await;
 
     // The address: 5 failures in total, on 5 accounts (unknown ones count alike), round
@@ -122,19 +129,44 @@ async fn limits_hold_across_the_fleet(fleet: &mut Fleet) {
     failures(fleet, 2, 2, "bob@example.com", "192.0.2.3").await;
     let ok = login(b, "bob@example.com", PASSWORD, "192.0.2.3").await;
     assert_eq!(ok.status(), StatusCode::OK);
-    failures(fleet, 0, PER_ACCOUNT as usize, "bob@example.com", "192.0.2.3").await;
-    refused_everywhere(fleet, "bob@example.com", "192.0.2.4", "bob after the refund").await;
+    failures(
+        fleet,
+        0,
+        PER_ACCOUNT as usize,
+        "bob@example.com",
+        "192.0.2.3",
+    )
+    .await;
+    refused_everywhere(
+        fleet,
+        "bob@example.com",
+        "192.0.2.4",
+        "bob after the refund",
+    )
+    .await;
 
     // An instance started again knows nothing in memory, and still refuses: the counts
     // are in the store.
     fleet.restart(0).await;
     let restarted = &fleet.instances[0];
     let (status, _) = wrong(restarted, "ada@example.com", "198.51.100.2").await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "account after restart");
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "account after restart"
+    );
     let (status, _) = wrong(restarted, "fresh@example.com", "192.0.2.2").await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "address after restart");
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "address after restart"
+    );
     let ok = login(restarted, "bob@example.com", "wrong", "192.0.2.5").await;
-    assert_eq!(ok.status(), StatusCode::TOO_MANY_REQUESTS, "bob after restart");
+    assert_eq!(
+        ok.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "bob after restart"
+    );
 }
 
 async fn run(shared: Shared, name: &str) {
@@ -148,7 +180,11 @@ async fn run(shared: Shared, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_are_shared_on_postgres_and_redis() {
-    run(Shared::PostgresRedis, "limits_are_shared_on_postgres_and_redis").await;
+    run(
+        Shared::PostgresRedis,
+        "limits_are_shared_on_postgres_and_redis",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,7 +195,9 @@ async fn limits_are_shared_on_postgres_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_are_shared_on_postgres_and_redis_cluster() {
     if std::env::var("KEYCARD_SKIP_REDIS_CLUSTER").as_deref() == Ok("1") {
-        eprintln!("SKIPPED limits_are_shared_on_postgres_and_redis_cluster (KEYCARD_SKIP_REDIS_CLUSTER=1)");
+        eprintln!(
+            "SKIPPED limits_are_shared_on_postgres_and_redis_cluster (KEYCARD_SKIP_REDIS_CLUSTER=1)"
+        );
         return;
     }
     run(
@@ -181,8 +219,18 @@ async fn on_one_sqlite_file_each_instance_counts_alone() {
             .all(|server| !server.state.auth().limiter().is_shared())
     );
     let a = &fleet.instances[0];
-    assert_eq!(register(a, "cy@example.com", "192.0.2.100").await, StatusCode::CREATED);
-    failures(&fleet, 0, 3 * PER_ACCOUNT as usize, "cy@example.com", "192.0.2.1").await;
+    assert_eq!(
+        register(a, "cy@example.com", "192.0.2.100").await,
+        StatusCode::CREATED
+    );
+    failures(
+        &fleet,
+        0,
+        3 * PER_ACCOUNT as usize,
+        "cy@example.com",
+        "192.0.2.1",
+    )
+    .await;
     refused_everywhere(&fleet, "cy@example.com", "198.51.100.1", "per instance").await;
     fleet.stop().await;
 }

@@ -27,8 +27,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use keycard_core::store::{
-    AuditStore, KeyStore, RevocationFeed, RevocationStore, SessionStore, SharedLimiter,
-    StoreError, UserStore,
+    AuditStore, KeyStore, RevocationFeed, RevocationStore, SessionStore, SharedLimiter, StoreError,
+    UserStore,
 };
 
 /// A parsed store URL.

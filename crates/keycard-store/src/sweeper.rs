@@ -18,10 +18,14 @@ pub fn spawn_sweeper(
     every: Duration,
     on_sweep: impl Fn(Result<u64, StoreError>) + Send + Sync + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    every_tick(every, move || {
-        let (store, clock) = (store.clone(), clock.clone());
-        async move { store.sweep_expired_sessions(clock.now()).await }
-    }, on_sweep)
+    every_tick(
+        every,
+        move || {
+            let (store, clock) = (store.clone(), clock.clone());
+            async move { store.sweep_expired_sessions(clock.now()).await }
+        },
+        on_sweep,
+    )
 }
 
 /// Sweeps the shared limit buckets that are full again from `limits` every `every`, as
@@ -32,10 +36,14 @@ pub fn spawn_bucket_sweeper(
     every: Duration,
     on_sweep: impl Fn(Result<u64, StoreError>) + Send + Sync + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    every_tick(every, move || {
-        let (limits, clock) = (limits.clone(), clock.clone());
-        async move { limits.sweep_full_buckets(clock.now()).await }
-    }, on_sweep)
+    every_tick(
+        every,
+        move || {
+            let (limits, clock) = (limits.clone(), clock.clone());
+            async move { limits.sweep_full_buckets(clock.now()).await }
+        },
+        on_sweep,
+    )
 }
 
 /// Runs `sweep` at once and then every `every` (a late tick is delayed, not doubled), until

@@ -99,7 +99,10 @@ async fn sqlite_for_accounts_and_redis_for_sessions() {
         rate: Rate::per_window(1, 60).unwrap(),
         action: Action::Charge,
     };
-    let limits = stores.limits.as_ref().expect("Redis sessions share the limits");
+    let limits = stores
+        .limits
+        .as_ref()
+        .expect("Redis sessions share the limits");
     assert_eq!(limits.apply(&[step], now).await.unwrap(), [0]);
     assert_eq!(other.apply(&[step], now).await.unwrap(), [60_000]);
     let _ = std::fs::remove_dir_all(&dir);

@@ -71,7 +71,10 @@ async fn pair() -> FeedPair {
 
 keycard_store::feed_conformance!(skip_if = redis_unreachable_and_skip_allowed().await, pair());
 
-keycard_store::limits_conformance!(skip_if = redis_unreachable_and_skip_allowed().await, store());
+keycard_store::limits_conformance!(
+    skip_if = redis_unreachable_and_skip_allowed().await,
+    store()
+);
 
 keycard_store::session_store_conformance!(
     skip_if = redis_unreachable_and_skip_allowed().await,

@@ -83,7 +83,10 @@ keycard_store::feed_conformance!(
     pair()
 );
 
-keycard_store::limits_conformance!(skip_if = cluster_unreachable_and_skip_allowed().await, store());
+keycard_store::limits_conformance!(
+    skip_if = cluster_unreachable_and_skip_allowed().await,
+    store()
+);
 
 keycard_store::session_store_conformance!(
     skip_if = cluster_unreachable_and_skip_allowed().await,

@@ -99,9 +99,19 @@ mod tests {
     fn a_refusal_is_answered_from_memory_for_at_most_a_second() {
         let refusals = Refusals::default();
         refusals.remember(bucket(1), 180_000, 10_000);
-        assert_eq!(refusals.refused([bucket(1)], 10_000), Some((bucket(1), 180_000)));
-        assert_eq!(refusals.refused([bucket(1)], 10_999), Some((bucket(1), 179_001)));
-        assert_eq!(refusals.refused([bucket(1)], 11_000), None, "ask the store again");
+        assert_eq!(
+            refusals.refused([bucket(1)], 10_000),
+            Some((bucket(1), 180_000))
+        );
+        assert_eq!(
+            refusals.refused([bucket(1)], 10_999),
+            Some((bucket(1), 179_001))
+        );
+        assert_eq!(
+            refusals.refused([bucket(1)], 11_000),
+            None,
+            "ask the store again"
+        );
         assert_eq!(refusals.refused([bucket(2)], 10_000), None);
         // Never past the store's own wait.
         refusals.remember(bucket(3), 200, 10_000);

@@ -120,7 +120,8 @@ impl SharedLimits {
             return Ok(());
         };
         let bucket = self.names.address(BucketKind::IpRegistrations, ip);
-        self.charge(&[step(bucket, rate, Action::Charge)], now).await
+        self.charge(&[step(bucket, rate, Action::Charge)], now)
+            .await
     }
 
     /// Charges `steps` (all charges) at the store, unless a bucket was refused moments ago.
@@ -129,7 +130,9 @@ impl SharedLimits {
             return Ok(());
         }
         let now_ms = millis(now);
-        if let Some((bucket, wait)) = self.refusals.refused(steps.iter().map(|s| s.bucket), now_ms)
+        if let Some((bucket, wait)) = self
+            .refusals
+            .refused(steps.iter().map(|s| s.bucket), now_ms)
         {
             return Err(retry(wait, limit_of(bucket)).into());
         }

@@ -51,7 +51,11 @@ impl SharedLimiter for Store {
                 None => buckets.remove(&step.bucket),
             };
             let charge = step.action == Action::Charge;
-            waits.push(if charge { step.rate.wait(refunded, now) } else { 0 });
+            waits.push(if charge {
+                step.rate.wait(refunded, now)
+            } else {
+                0
+            });
         }
         if waits.iter().all(|&wait| wait == 0) {
             for step in steps.iter().filter(|s| s.action == Action::Charge) {
@@ -126,7 +130,13 @@ async fn instances_share_one_count() {
     }
     for instance in &fleet {
         let retry = throttled(attempt(instance, "198.51.100.9", ALICE, 1).await);
-        assert_eq!(retry, RetryAfter { secs: 179, limit: Limit::Account });
+        assert_eq!(
+            retry,
+            RetryAfter {
+                secs: 179,
+                limit: Limit::Account
+            }
+        );
     }
 }
 
@@ -145,7 +155,9 @@ async fn a_success_at_one_instance_forgives_the_account_at_every_instance() {
         .await
         .unwrap();
     for n in 0..5 {
-        attempt(&a, "192.0.2.1", ALICE, 1).await.unwrap_or_else(|e| panic!("{n}: {e}"));
+        attempt(&a, "192.0.2.1", ALICE, 1)
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e}"));
     }
     throttled(attempt(&a, "192.0.2.1", ALICE, 1).await);
     throttled(attempt(&b, "192.0.2.1", ALICE, 1).await);
@@ -161,13 +173,27 @@ async fn a_refused_flood_costs_one_round_trip_per_second() {
     assert_eq!(store.calls.load(Ordering::SeqCst), 5);
     for _ in 0..1000 {
         let retry = throttled(attempt(limiter, "192.0.2.1", ALICE, 0).await);
-        assert_eq!(retry, RetryAfter { secs: 180, limit: Limit::Account });
+        assert_eq!(
+            retry,
+            RetryAfter {
+                secs: 180,
+                limit: Limit::Account
+            }
+        );
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 6, "one refusal from the store");
+    assert_eq!(
+        store.calls.load(Ordering::SeqCst),
+        6,
+        "one refusal from the store"
+    );
     for _ in 0..1000 {
         throttled(attempt(limiter, "192.0.2.1", ALICE, 1).await);
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 7, "asked again a second later");
+    assert_eq!(
+        store.calls.load(Ordering::SeqCst),
+        7,
+        "asked again a second later"
+    );
     // Another account from the same address is not held back by that memory.
     attempt(limiter, "192.0.2.1", "bob@example.com", 1)
         .await
@@ -193,11 +219,20 @@ async fn registrations_and_successes_are_counted_for_the_fleet() {
     for n in 0..100 {
         let user = email(&format!("u{n}@example.com"));
         let instance = &fleet[n % 2];
-        instance.check(ip("192.0.2.7"), Some(&user), at(0)).await.unwrap();
-        instance.record_success(ip("192.0.2.7"), &user, at(0)).await.unwrap();
+        instance
+            .check(ip("192.0.2.7"), Some(&user), at(0))
+            .await
+            .unwrap();
+        instance
+            .record_success(ip("192.0.2.7"), &user, at(0))
+            .await
+            .unwrap();
     }
     let user = email("late@example.com");
-    fleet[0].check(ip("192.0.2.7"), Some(&user), at(0)).await.unwrap();
+    fleet[0]
+        .check(ip("192.0.2.7"), Some(&user), at(0))
+        .await
+        .unwrap();
     let retry = throttled(fleet[0].record_success(ip("192.0.2.7"), &user, at(0)).await);
     assert_eq!(retry.limit, Limit::IpSuccesses);
 }

@@ -78,7 +78,10 @@ impl Model {
 /// A fixed, varied script of calls over three buckets with different rates, at instants
 /// that move forward unevenly: every answer must equal the model's.
 pub async fn limits_follow_the_gcra_rule(store: Arc<impl SharedLimiter>) {
-    let account = (bucket(BucketKind::Account), Rate::per_window(5, 900).unwrap());
+    let account = (
+        bucket(BucketKind::Account),
+        Rate::per_window(5, 900).unwrap(),
+    );
     let failures = (
         bucket(BucketKind::IpFailures),
         Rate::per_window(7, 60).unwrap(),
@@ -96,10 +99,7 @@ pub async fn limits_follow_the_gcra_rule(store: Arc<impl SharedLimiter>) {
         let roll = (seed >> 16) % 100;
         secs += i64::from((seed >> 8) % 7) * i64::from(roll % 3 == 0);
         let steps = match roll {
-            0..60 => vec![
-                charge(account.0, account.1),
-                charge(failures.0, failures.1),
-            ],
+            0..60 => vec![charge(account.0, account.1), charge(failures.0, failures.1)],
             60..75 => vec![charge(failures.0, failures.1)],
             75..90 => vec![
                 step(account.0, account.1, Action::Forget),
@@ -162,7 +162,10 @@ pub async fn limits_refund_and_forget(store: Arc<impl SharedLimiter>) {
         let login = [charge(account, rate), charge(address, rate)];
         assert_eq!(store.apply(&login, at(0)).await.unwrap(), [0, 0]);
     }
-    assert_eq!(store.apply(&[charge(successes, one)], at(0)).await.unwrap(), [0]);
+    assert_eq!(
+        store.apply(&[charge(successes, one)], at(0)).await.unwrap(),
+        [0]
+    );
     // The success is refused, but the forget and the refund still apply.
     let success = [
         step(account, rate, Action::Forget),
@@ -177,7 +180,10 @@ pub async fn limits_refund_and_forget(store: Arc<impl SharedLimiter>) {
             "the account was forgiven: attempt {n}"
         );
     }
-    assert_eq!(store.apply(&[charge(address, rate)], at(0)).await.unwrap(), [0]);
+    assert_eq!(
+        store.apply(&[charge(address, rate)], at(0)).await.unwrap(),
+        [0]
+    );
     assert_eq!(
         store.apply(&[charge(address, rate)], at(0)).await.unwrap(),
         [10_000],
@@ -191,7 +197,10 @@ pub async fn limits_refund_and_forget(store: Arc<impl SharedLimiter>) {
     ];
     assert_eq!(store.apply(&nothing, at(0)).await.unwrap(), [0, 0]);
     for _ in 0..3 {
-        assert_eq!(store.apply(&[charge(fresh, rate)], at(0)).await.unwrap(), [0]);
+        assert_eq!(
+            store.apply(&[charge(fresh, rate)], at(0)).await.unwrap(),
+            [0]
+        );
     }
     assert_eq!(
         store.apply(&[charge(fresh, rate)], at(0)).await.unwrap(),
@@ -206,13 +215,19 @@ pub async fn limits_refill_and_expire(store: Arc<impl SharedLimiter>) {
     let address = bucket(BucketKind::IpRegistrations);
     let rate = Rate::per_window(4, 60).unwrap();
     for _ in 0..4 {
-        assert_eq!(store.apply(&[charge(address, rate)], at(0)).await.unwrap(), [0]);
+        assert_eq!(
+            store.apply(&[charge(address, rate)], at(0)).await.unwrap(),
+            [0]
+        );
     }
     assert_eq!(
         store.apply(&[charge(address, rate)], at(5)).await.unwrap(),
         [10_000]
     );
-    assert_eq!(store.apply(&[charge(address, rate)], at(15)).await.unwrap(), [0]);
+    assert_eq!(
+        store.apply(&[charge(address, rate)], at(15)).await.unwrap(),
+        [0]
+    );
     assert_eq!(
         store.apply(&[charge(address, rate)], at(15)).await.unwrap(),
         [15_000]
