@@ -6,8 +6,11 @@
 # right password with wrk for DURATION (after a short unreported warm-up). Every login
 # passes the limiter's check, verifies an argon2id hash (OWASP parameters: most of the
 # time) and records the success, so the run shows what the limiter adds to a login. It
-# prints requests/s, p50 and p99. Any non-2xx answer fails the run (a 429 or a 503 is not
-# a measurement): the successful-login limit per address is raised for that reason.
+# prints requests/s, p50 and p99, and the count of each status. Any non-2xx answer fails
+# the run (a 429 or a 503 is not a measurement), so every limit is raised out of reach:
+# each login still makes every limiter call, none is refused. (With the default account
+# limit of 5, the logins wrk cancels at the end of its warm-up keep their charges, being
+# cut before their success is recorded, and the run meets 429s.)
 #
 # Usage: KEYCARD_BIN=path/to/keycard bench/http/login.sh
 # Environment (defaults in brackets):
@@ -43,6 +46,7 @@ trap cleanup EXIT
 
 # shellcheck disable=SC2086 # KEYCARD_ARGS is a list of words
 "$keycard" serve --mode session --addr "127.0.0.1:$PORT" --data-dir "$scratch/data" \
+    --login-limit-per-account 100000 --login-limit-per-ip 100000 \
     --login-success-limit-per-ip 100000 --max-sessions-per-user 0 \
     ${KEYCARD_ARGS:-} >"$scratch/serve.log" 2>&1 &
 server_pid=$!
@@ -69,4 +73,5 @@ rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
 p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
 p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+grep '^status' <<<"$out" >&2
 printf '| `POST /v1/login` | %s | %s | %s |\n' "$rps" "$p50" "$p99"

@@ -10,8 +10,15 @@
 //! fleet allows. A remembered refusal is wrong only if the bucket gained room since, which
 //! takes a refund or a forget by another instance's success, and is then wrong for at most
 //! a second. Nothing is charged here, so nothing is charged twice or refunded twice.
+//!
+//! A success at this instance forgets what is remembered of the buckets it gave room to,
+//! once the store has applied it. A refusal the store answered to a call that began before
+//! such a forget may be older than the room just given, so it is not remembered: every
+//! forget moves an epoch, and a refusal is remembered only under the epoch its call began
+//! in.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use keycard_core::store::BucketId;
@@ -35,6 +42,8 @@ struct Refusal {
 #[derive(Debug, Default)]
 pub(crate) struct Refusals {
     entries: Mutex<HashMap<BucketId, Refusal>>,
+    /// Moved by every [`forget`](Self::forget).
+    epoch: AtomicU64,
 }
 
 impl Refusals {
@@ -55,9 +64,18 @@ impl Refusals {
             .max_by_key(|&(_, wait)| wait)
     }
 
-    /// Remembers that the store refused `bucket` at `now` for `wait` ms.
-    pub(crate) fn remember(&self, bucket: BucketId, wait: i64, now: i64) {
+    /// The epoch to pass to [`remember`](Self::remember) for a store call beginning now.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Remembers that the store refused `bucket` at `now` for `wait` ms, in a call that
+    /// began in `epoch`; not if a forget came since.
+    pub(crate) fn remember(&self, bucket: BucketId, wait: i64, now: i64, epoch: u64) {
         let mut entries = self.lock();
+        if self.epoch() != epoch {
+            return;
+        }
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&bucket) {
             entries.retain(|_, refusal| refusal.recheck_at > now);
             if entries.len() >= MAX_ENTRIES {
@@ -75,7 +93,9 @@ impl Refusals {
 
     /// Forgets what was remembered of `bucket`: this instance just gave it room.
     pub(crate) fn forget(&self, bucket: BucketId) {
-        self.lock().remove(&bucket);
+        let mut entries = self.lock();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        entries.remove(&bucket);
     }
 
     /// A panic under the lock cannot leave the map half-changed (each change is one insert,
@@ -98,7 +118,7 @@ mod tests {
     #[test]
     fn a_refusal_is_answered_from_memory_for_at_most_a_second() {
         let refusals = Refusals::default();
-        refusals.remember(bucket(1), 180_000, 10_000);
+        refusals.remember(bucket(1), 180_000, 10_000, refusals.epoch());
         assert_eq!(
             refusals.refused([bucket(1)], 10_000),
             Some((bucket(1), 180_000))
@@ -114,15 +134,15 @@ mod tests {
         );
         assert_eq!(refusals.refused([bucket(2)], 10_000), None);
         // Never past the store's own wait.
-        refusals.remember(bucket(3), 200, 10_000);
+        refusals.remember(bucket(3), 200, 10_000, refusals.epoch());
         assert_eq!(refusals.refused([bucket(3)], 10_200), None);
     }
 
     #[test]
     fn the_longest_wait_answers_and_a_local_success_forgets() {
         let refusals = Refusals::default();
-        refusals.remember(bucket(1), 5_000, 0);
-        refusals.remember(bucket(2), 9_000, 0);
+        refusals.remember(bucket(1), 5_000, 0, refusals.epoch());
+        refusals.remember(bucket(2), 9_000, 0, refusals.epoch());
         assert_eq!(
             refusals.refused([bucket(1), bucket(2)], 0),
             Some((bucket(2), 9_000))
@@ -132,5 +152,18 @@ mod tests {
             refusals.refused([bucket(1), bucket(2)], 0),
             Some((bucket(1), 5_000))
         );
+    }
+
+    #[test]
+    fn a_refusal_from_before_a_local_forget_is_not_remembered() {
+        let refusals = Refusals::default();
+        // A check's call begins; meanwhile a success here gives the account room.
+        let began = refusals.epoch();
+        refusals.forget(bucket(1));
+        // The check's refusal was decided before that room was given: not kept.
+        refusals.remember(bucket(1), 180_000, 0, began);
+        assert_eq!(refusals.refused([bucket(1)], 0), None);
+        refusals.remember(bucket(1), 180_000, 0, refusals.epoch());
+        assert!(refusals.refused([bucket(1)], 0).is_some());
     }
 }

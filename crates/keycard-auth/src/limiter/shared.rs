@@ -101,13 +101,16 @@ impl SharedLimits {
         if steps.is_empty() {
             return Ok(());
         }
+        // Not answered from the refusals: the forget and the refund must reach the store
+        // even when the success itself is over its limit.
+        let epoch = self.refusals.epoch();
+        let waits = self.store.apply(&steps, now).await?;
+        // Only now that the store has given them room: a check refused meanwhile by the
+        // store is then not remembered past this (see `refusals.rs`).
         for given_room in steps.iter().filter(|s| s.action != Action::Charge) {
             self.refusals.forget(given_room.bucket);
         }
-        // Not answered from the refusals: the forget and the refund must reach the store
-        // even when the success itself is over its limit.
-        let waits = self.store.apply(&steps, now).await?;
-        self.answer(&steps, &waits, millis(now))
+        self.answer(&steps, &waits, millis(now), epoch)
     }
 
     /// As [`LocalLimiter::check_registration`](super::LocalLimiter::check_registration).
@@ -136,13 +139,20 @@ impl SharedLimits {
         {
             return Err(retry(wait, limit_of(bucket)).into());
         }
+        let epoch = self.refusals.epoch();
         let waits = self.store.apply(steps, now).await?;
-        self.answer(steps, &waits, now_ms)
+        self.answer(steps, &waits, now_ms, epoch)
     }
 
     /// The store's answer as the service's: the longest wait refuses, and every refused
     /// bucket is remembered.
-    fn answer(&self, steps: &[Step], waits: &[i64], now_ms: i64) -> Result<(), AuthError> {
+    fn answer(
+        &self,
+        steps: &[Step],
+        waits: &[i64],
+        now_ms: i64,
+        epoch: u64,
+    ) -> Result<(), AuthError> {
         if waits.len() != steps.len() {
             return Err(AuthError::internal(format!(
                 "the shared limiter answered {} waits for {} buckets",
@@ -152,7 +162,7 @@ impl SharedLimits {
         }
         let mut longest: Option<(BucketId, i64)> = None;
         for (step, &wait) in steps.iter().zip(waits).filter(|(_, wait)| **wait > 0) {
-            self.refusals.remember(step.bucket, wait, now_ms);
+            self.refusals.remember(step.bucket, wait, now_ms, epoch);
             if longest.is_none_or(|(_, longest)| wait > longest) {
                 longest = Some((step.bucket, wait));
             }
