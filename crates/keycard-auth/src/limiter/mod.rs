@@ -75,6 +75,9 @@ pub struct RetryAfter {
 #[derive(Debug)]
 pub struct Limiter(Counts);
 
+// One per service, built once and never moved on a request's path: the size of the keyed
+// hash's state in the shared variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Counts {
     Local(LocalLimiter),

@@ -97,7 +97,7 @@ pub async fn limits_follow_the_gcra_rule(store: Arc<impl SharedLimiter>) {
     for n in 0..400 {
         seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         let roll = (seed >> 16) % 100;
-        secs += i64::from((seed >> 8) % 7) * i64::from(roll % 3 == 0);
+        secs += i64::from((seed >> 8) % 7) * i64::from(roll.is_multiple_of(3));
         let steps = match roll {
             0..60 => vec![charge(account.0, account.1), charge(failures.0, failures.1)],
             60..75 => vec![charge(failures.0, failures.1)],
