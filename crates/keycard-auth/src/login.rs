@@ -6,7 +6,8 @@
 //! - **Brute force and floods**: the per-account and per-address limits
 //!   ([`Limiter`](crate::limiter::Limiter)) are charged before any work; a correct password
 //!   forgives the account's failures and is charged to the address's limit on successful
-//!   logins. A user's live sessions are capped (`max_per_user`): past it, the oldest end.
+//!   logins. With a shared store the counts are the fleet's, and a store that does not
+//!   answer refuses the login (`Unavailable`). A user's live sessions are capped (`max_per_user`): past it, the oldest end.
 //! - **Upgrade**: a hash with weaker parameters than the service's is replaced at login,
 //!   by a compare-and-swap on the hash that was verified, so it can never overwrite a
 //!   password change made meanwhile.
@@ -55,9 +56,11 @@ impl Auth {
         let email = Email::parse(email).ok();
         let ip = client.ip_addr();
         let limiter = self.limiter();
-        if let Err(retry) = limiter.check(ip, email.as_ref(), now) {
-            self.events().login("throttled");
-            return Err(retry.into());
+        if let Err(refused) = limiter.check(ip, email.as_ref(), now).await {
+            if matches!(refused, AuthError::Throttled(_)) {
+                self.events().login("throttled");
+            }
+            return Err(refused);
         }
         let user = match &email {
             Some(email) => self.stores().users.load_user_by_email(email).await?,
@@ -91,9 +94,11 @@ impl Auth {
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        if let Err(retry) = limiter.record_success(ip, &user.email, now) {
-            self.events().login("throttled");
-            return Err(retry.into());
+        if let Err(refused) = limiter.record_success(ip, &user.email, now).await {
+            if matches!(refused, AuthError::Throttled(_)) {
+                self.events().login("throttled");
+            }
+            return Err(refused);
         }
         let current_hash = match upgraded {
             Some(upgraded) => self.upgrade_hash(&user, upgraded).await,

@@ -49,7 +49,7 @@ impl Auth {
         check_password(&new_password, &user.email)
             .map_err(|rejected| AuthError::WeakPassword(rejected.rule()))?;
         let ip = client.ip_addr();
-        self.limiter().check(ip, Some(&user.email), now)?;
+        self.limiter().check(ip, Some(&user.email), now).await?;
         let mut user = user;
         let mut attempts = 0;
         loop {
@@ -80,7 +80,7 @@ impl Auth {
         // No feed event carries a password change: the user cache is read for who the user
         // is, not for the hash, and holds a copy only for its short time to live.
         self.caches().users.revoked(&user.id);
-        self.limiter().record_success(ip, &user.email, now)?;
+        self.limiter().record_success(ip, &user.email, now).await?;
         let others = stores.sessions.list_user_sessions(&user.id, now).await?;
         let mut ended = 0;
         for session in others.iter().filter(|s| s.id != *caller.session_id()) {

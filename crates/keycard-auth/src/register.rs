@@ -28,9 +28,15 @@ impl Auth {
         client: &ClientMeta,
         now: UnixTime,
     ) -> Result<User, AuthError> {
-        if let Err(retry) = self.limiter().check_registration(client.ip_addr(), now) {
-            self.events().registration_throttled();
-            return Err(retry.into());
+        if let Err(refused) = self
+            .limiter()
+            .check_registration(client.ip_addr(), now)
+            .await
+        {
+            if matches!(refused, AuthError::Throttled(_)) {
+                self.events().registration_throttled();
+            }
+            return Err(refused);
         }
         let email = Email::parse(email).map_err(|invalid| AuthError::InvalidEmail(invalid.0))?;
         check_password(&password, &email)

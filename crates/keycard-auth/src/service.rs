@@ -103,6 +103,19 @@ impl Auth {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, KeyError> {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let limiter = match &stores.limits {
+            Some(store) => {
+                let master = key_vault.as_ref().and_then(KeyVault::master);
+                let limiter = Limiter::shared(settings.limits, store.clone(), master);
+                if !limiter.names_are_keyed() {
+                    tracing::warn!(
+                        "login limits are shared through the session store without a master_key: their bucket names are unkeyed digests of emails and addresses, which a reader of the store can test guesses against; set master_key"
+                    );
+                }
+                limiter
+            }
+            None => Limiter::new(settings.limits),
+        };
         let epoch = keycard_core::SessionId::generate()?.as_str().to_owned();
         let caches = Caches {
             tokens: TokenCache::new(settings.caches.tokens),
@@ -117,7 +130,7 @@ impl Auth {
             feed_health: FeedHealth::new(settings.tokens.revocation_staleness.as_duration()),
             revocation_log: RevocationLog::new(epoch),
             hashing: HashPool::new(PasswordHasher::owasp()?, cores, settings.hashing),
-            limiter: Limiter::new(settings.limits),
+            limiter,
             settings,
             stores,
             keys: RwLock::new(keys),
@@ -257,7 +270,7 @@ impl Auth {
         &self.0.events
     }
 
-    /// The brute-force limiter (for tests and diagnostics).
+    /// The brute-force limiter: in this process, or shared through the session store.
     pub fn limiter(&self) -> &Limiter {
         &self.0.limiter
     }

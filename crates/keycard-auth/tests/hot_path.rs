@@ -84,8 +84,9 @@ async fn backends(scratch: &Path) -> Vec<(&'static str, Stores)> {
                 keys: sql.clone(),
                 audit: sql,
                 sessions: redis.clone(),
-                revocations: redis,
+                revocations: redis.clone(),
                 feed: Arc::new(keycard_store::feed::local::LocalFeed::new()),
+                limits: Some(redis),
             },
         ));
     }

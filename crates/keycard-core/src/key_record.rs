@@ -5,6 +5,7 @@
 //! read, and the record carries no private material at all.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
 use zeroize::Zeroizing;
 
 use crate::jose::{Algorithm, KeyRole};
@@ -29,8 +30,10 @@ pub struct KeyRecord {
     pub sealed_private: Option<Vec<u8>>,
 }
 
-/// The key that seals private keys at rest: 32 bytes, from configuration. `Debug` redacts.
-pub struct MasterKey(LessSafeKey);
+/// The key that seals private keys at rest: 32 bytes, from configuration. Every instance
+/// of a deployment holds the same one, so it also [derives](MasterKey::derive) the other
+/// secrets they must share. `Debug` redacts.
+pub struct MasterKey(LessSafeKey, hmac::Key);
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -49,7 +52,19 @@ impl MasterKey {
         }
         let key = UnboundKey::new(&AES_256_GCM, bytes)
             .map_err(|_| KeyError::Crypto("AES key rejected"))?;
-        Ok(Self(LessSafeKey::new(key)))
+        Ok(Self(
+            LessSafeKey::new(key),
+            hmac::Key::new(hmac::HMAC_SHA256, bytes),
+        ))
+    }
+
+    /// A 32-byte secret for `purpose`, the same on every instance with this master key and
+    /// unrelated to the sealing key or to any other purpose's secret (HMAC-SHA256 of the
+    /// purpose under the master key, as HKDF-Expand's first block).
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&self.1, purpose.as_bytes()).as_ref());
+        out
     }
 
     /// Seals a private JWK, bound to its kid (a sealed key moved to another kid won't open).
@@ -107,5 +122,16 @@ mod tests {
                 .is_err()
         );
         assert!(MasterKey::new(&[1u8; 16]).is_err());
+    }
+
+    #[test]
+    fn derived_secrets_depend_on_the_key_and_the_purpose() {
+        let master = MasterKey::new(&[9u8; 32]).unwrap();
+        let again = MasterKey::new(&[9u8; 32]).unwrap();
+        let other = MasterKey::new(&[8u8; 32]).unwrap();
+        assert_eq!(master.derive("limits"), again.derive("limits"));
+        assert_ne!(master.derive("limits"), master.derive("other"));
+        assert_ne!(master.derive("limits"), other.derive("limits"));
+        assert!(!format!("{master:?}").contains("9"));
     }
 }

@@ -41,6 +41,7 @@
 //!   [`key_record`]: the domain records the stores keep.
 //! - [`store`]: the store traits every backend in `keycard-store` implements.
 //! - [`clock`]: time as a value; the domain never reads the system clock.
+//! - [`gcra`]: the rate-limit rule every login and registration limiter applies.
 //! - [`error`]: [`TokenError`] and [`KeyError`], each variant naming its rule.
 //!
 //! ## Rules every token passes
@@ -59,6 +60,7 @@ pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gcra;
 pub mod ids;
 pub mod jose;
 pub mod jwt;

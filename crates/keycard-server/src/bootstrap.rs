@@ -7,8 +7,9 @@
 //!    so verifiers can cache the next key long before it signs; otherwise it loads the
 //!    keys, promoting or deleting what is due.
 //! 4. Load the live revocations into the in-memory set every token check consults.
-//! 5. Start the background tasks, stopped when [`Background`] drops: the session sweeper,
-//!    and the key schedule, which also reloads the keys so a rotation made by another
+//! 5. Start the background tasks, stopped when [`Background`] drops: the session sweeper
+//!    (and the sweeper of shared limit buckets, when the limits live in PostgreSQL or
+//!    Redis), and the key schedule, which also reloads the keys so a rotation made by another
 //!    instance or by `keycard keys` is picked up within [`KEY_CHECK_EVERY`].
 
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
@@ -24,7 +25,7 @@ use keycard_store::open::OpenError;
 use crate::config::{ConfigError, Revocation, Settings};
 use crate::state::AppState;
 
-/// How often expired sessions are swept from SQL stores.
+/// How often expired sessions, and full shared limit buckets, are swept from SQL stores.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// Why the server could not start.
@@ -107,6 +108,11 @@ pub async fn bootstrap(
             }
         }
     }
+    if auth.limiter().is_shared() {
+        tracing::info!("login and registration limits are shared through the session store");
+    } else {
+        tracing::info!("login and registration limits are counted in this process only");
+    }
     let stores = auth.stores().clone();
     let sweeper = keycard_store::sweeper::spawn_sweeper(
         stores.sessions.clone(),
@@ -118,6 +124,20 @@ pub async fn bootstrap(
             Err(error) => tracing::warn!(%error, "session sweep failed; retrying next tick"),
         },
     );
+    let bucket_sweeper = stores.limits.clone().map(|limits| {
+        keycard_store::sweeper::spawn_bucket_sweeper(
+            limits,
+            clock.clone(),
+            SWEEP_EVERY,
+            |outcome| match outcome {
+                Ok(0) => {}
+                Ok(removed) => tracing::debug!(removed, "full limit buckets swept"),
+                Err(error) => {
+                    tracing::warn!(%error, "limit bucket sweep failed; retrying next tick");
+                }
+            },
+        )
+    });
     let live = stores
         .revocations
         .live_revocations(clock.now())
@@ -136,6 +156,7 @@ pub async fn bootstrap(
         ),
     }
     let mut tasks = vec![sweeper, key_schedule];
+    tasks.extend(bucket_sweeper);
     tasks.extend(spawn_feed_tasks(state.auth()));
     Ok((state, Background { tasks }))
 }

@@ -73,6 +73,12 @@ impl KeyVault {
         }
     }
 
+    /// The master key, when one is configured: every instance sharing the store holds the
+    /// same one.
+    pub fn master(&self) -> Option<&MasterKey> {
+        self.master.as_ref()
+    }
+
     /// Saves a new signing key in `role`.
     pub async fn save(&self, key: &Key, role: KeyRole, now: UnixTime) -> Result<(), VaultError> {
         let private = key

@@ -14,6 +14,12 @@
 //! (`postgres::PostgresFeed`) in PostgreSQL, a poll of the file (`sqlite::SqliteFeed`) in
 //! SQLite, and an in-process channel ([`LocalFeed`](crate::feed::local::LocalFeed)) in
 //! memory.
+//!
+//! So do the login and registration limits every instance shares
+//! ([`SharedLimiter`]): kept in Redis or Redis Cluster when sessions live there, in
+//! PostgreSQL when they live there. SQLite and memory keep none ([`Stores::limits`] is
+//! `None`): the auth service then counts in each process only, which is right for the one
+//! instance such a store serves.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,7 +27,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use keycard_core::store::{
-    AuditStore, KeyStore, RevocationFeed, RevocationStore, SessionStore, StoreError, UserStore,
+    AuditStore, KeyStore, RevocationFeed, RevocationStore, SessionStore, SharedLimiter, StoreError,
+    UserStore,
 };
 
 /// A parsed store URL.
@@ -120,6 +127,10 @@ pub struct Stores {
     pub revocations: Arc<dyn RevocationStore>,
     /// How revocations reach the other instances sharing the session store.
     pub feed: Arc<dyn RevocationFeed>,
+    /// The login and registration limits shared by every instance using the session store
+    /// (Redis, Redis Cluster, PostgreSQL); `None` for SQLite and memory, whose limits are
+    /// counted in-process.
+    pub limits: Option<Arc<dyn SharedLimiter>>,
 }
 
 impl fmt::Debug for Stores {
@@ -135,9 +146,14 @@ impl<T: UserStore + KeyStore + AuditStore + SessionStore + RevocationStore + 'st
 {
 }
 
-fn all<T: SqlStores>(store: T, feed: Arc<dyn RevocationFeed>) -> Stores {
+fn all<T: SqlStores>(
+    store: T,
+    feed: Arc<dyn RevocationFeed>,
+    limits: impl FnOnce(&Arc<T>) -> Option<Arc<dyn SharedLimiter>>,
+) -> Stores {
     let store = Arc::new(store);
     Stores {
+        limits: limits(&store),
         users: store.clone(),
         keys: store.clone(),
         audit: store.clone(),
@@ -156,10 +172,11 @@ pub async fn open(
 ) -> Result<Stores, OpenError> {
     let mut stores = open_sql(main).await?;
     if let Some(url) = sessions.filter(|url| *url != main) {
-        let (session_store, revocations, feed) = open_sessions(url, redis_prefix).await?;
-        stores.sessions = session_store;
-        stores.revocations = revocations;
-        stores.feed = feed;
+        let side = open_sessions(url, redis_prefix).await?;
+        stores.sessions = side.sessions;
+        stores.revocations = side.revocations;
+        stores.feed = side.feed;
+        stores.limits = side.limits;
     }
     Ok(stores)
 }
@@ -170,18 +187,21 @@ async fn open_sql(url: &StoreUrl) -> Result<Stores, OpenError> {
         StoreUrl::Memory => Ok(all(
             crate::memory::MemoryStore::new(),
             Arc::new(crate::feed::local::LocalFeed::new()),
+            |_| None,
         )),
         #[cfg(feature = "sqlite")]
         StoreUrl::Sqlite(path) => {
             let store = crate::sqlite::SqliteStore::open(path).await?;
             let feed = Arc::new(store.feed());
-            Ok(all(store, feed))
+            Ok(all(store, feed, |_| None))
         }
         #[cfg(feature = "postgres")]
         StoreUrl::Postgres(url) => {
             let store = crate::postgres::PostgresStore::connect(url).await?;
             let feed = Arc::new(store.feed());
-            Ok(all(store, feed))
+            Ok(all(store, feed, |store| {
+                Some(store.clone() as Arc<dyn SharedLimiter>)
+            }))
         }
         StoreUrl::Redis(_) | StoreUrl::RedisCluster(_) => Err(OpenError::NotSql),
         #[allow(unreachable_patterns)]
@@ -189,32 +209,47 @@ async fn open_sql(url: &StoreUrl) -> Result<Stores, OpenError> {
     }
 }
 
-type SessionSide = (
-    Arc<dyn SessionStore>,
-    Arc<dyn RevocationStore>,
-    Arc<dyn RevocationFeed>,
-);
+/// What the session store's URL opens.
+struct SessionSide {
+    sessions: Arc<dyn SessionStore>,
+    revocations: Arc<dyn RevocationStore>,
+    feed: Arc<dyn RevocationFeed>,
+    limits: Option<Arc<dyn SharedLimiter>>,
+}
+
+#[cfg(feature = "redis")]
+fn redis_side(store: crate::redis::RedisStore) -> SessionSide {
+    let store = Arc::new(store);
+    SessionSide {
+        feed: Arc::new(store.feed()),
+        sessions: store.clone(),
+        revocations: store.clone(),
+        limits: Some(store),
+    }
+}
 
 async fn open_sessions(url: &StoreUrl, redis_prefix: &str) -> Result<SessionSide, OpenError> {
     match url {
         #[cfg(feature = "redis")]
-        StoreUrl::Redis(url) => {
-            let store = Arc::new(crate::redis::RedisStore::connect(url, redis_prefix).await?);
-            let feed = Arc::new(store.feed());
-            Ok((store.clone(), store, feed))
-        }
+        StoreUrl::Redis(url) => Ok(redis_side(
+            crate::redis::RedisStore::connect(url, redis_prefix).await?,
+        )),
         #[cfg(feature = "redis")]
         StoreUrl::RedisCluster(nodes) => {
             let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-            let store =
-                Arc::new(crate::redis::RedisStore::connect_cluster(&nodes, redis_prefix).await?);
-            let feed = Arc::new(store.feed());
-            Ok((store.clone(), store, feed))
+            Ok(redis_side(
+                crate::redis::RedisStore::connect_cluster(&nodes, redis_prefix).await?,
+            ))
         }
         sql => {
             let _ = redis_prefix;
             let stores = open_sql(sql).await?;
-            Ok((stores.sessions, stores.revocations, stores.feed))
+            Ok(SessionSide {
+                sessions: stores.sessions,
+                revocations: stores.revocations,
+                feed: stores.feed,
+                limits: stores.limits,
+            })
         }
     }
 }
@@ -307,5 +342,17 @@ mod tests {
         .unwrap();
         stores.users.create_user(&user).await.unwrap();
         assert!(stores.users.load_user(&user.id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn single_instance_stores_share_no_limits() {
+        let stores = open(&StoreUrl::Memory, None, "p").await.unwrap();
+        assert!(stores.limits.is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = StoreUrl::Sqlite(dir.path().join("k.sqlite3"));
+        let stores = open(&sqlite, Some(&StoreUrl::Memory), "p").await.unwrap();
+        assert!(stores.limits.is_none());
+        let stores = open(&sqlite, None, "p").await.unwrap();
+        assert!(stores.limits.is_none());
     }
 }

@@ -1,12 +1,13 @@
-//! The periodic sweep that deletes expired sessions from SQL stores (Redis expires its own
-//! by TTL). Reads are already expiry-checked, so the sweep only reclaims space: missing a
-//! run never returns an expired session.
+//! The periodic sweeps that delete expired sessions, and the shared limit buckets that are
+//! full again, from SQL stores (Redis expires its own by TTL). Reads are already
+//! expiry-checked, so a sweep only reclaims space: missing a run never returns an expired
+//! session or a stale count.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use keycard_core::Clock;
-use keycard_core::store::SessionStore;
+use keycard_core::store::{SessionStore, SharedLimiter, StoreError};
 
 /// Sweeps `store` every `every`, taking the time from `clock`, until the task is aborted.
 /// A failed sweep is retried at the next tick; the count of sessions removed and the last
@@ -15,14 +16,49 @@ pub fn spawn_sweeper(
     store: Arc<dyn SessionStore>,
     clock: Arc<dyn Clock>,
     every: Duration,
-    on_sweep: impl Fn(Result<u64, keycard_core::store::StoreError>) + Send + Sync + 'static,
+    on_sweep: impl Fn(Result<u64, StoreError>) + Send + Sync + 'static,
+) -> tokio::task::JoinHandle<()> {
+    every_tick(
+        every,
+        move || {
+            let (store, clock) = (store.clone(), clock.clone());
+            async move { store.sweep_expired_sessions(clock.now()).await }
+        },
+        on_sweep,
+    )
+}
+
+/// Sweeps the shared limit buckets that are full again from `limits` every `every`, as
+/// [`spawn_sweeper`] sweeps sessions.
+pub fn spawn_bucket_sweeper(
+    limits: Arc<dyn SharedLimiter>,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+    on_sweep: impl Fn(Result<u64, StoreError>) + Send + Sync + 'static,
+) -> tokio::task::JoinHandle<()> {
+    every_tick(
+        every,
+        move || {
+            let (limits, clock) = (limits.clone(), clock.clone());
+            async move { limits.sweep_full_buckets(clock.now()).await }
+        },
+        on_sweep,
+    )
+}
+
+/// Runs `sweep` at once and then every `every` (a late tick is delayed, not doubled), until
+/// the task is aborted, reporting each outcome.
+fn every_tick<F: Future<Output = Result<u64, StoreError>> + Send>(
+    every: Duration,
+    sweep: impl Fn() -> F + Send + 'static,
+    on_sweep: impl Fn(Result<u64, StoreError>) + Send + Sync + 'static,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            on_sweep(store.sweep_expired_sessions(clock.now()).await);
+            on_sweep(sweep().await);
         }
     })
 }

@@ -89,5 +89,21 @@ async fn sqlite_for_accounts_and_redis_for_sessions() {
     stores.feed.heartbeat().await.unwrap();
     let heard = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.next());
     assert_eq!(heard.await.unwrap(), Some(FeedEvent::Heartbeat));
+
+    // So do the shared login limits: a bucket charged through these stores is full for
+    // another instance on the same prefix.
+    use keycard_core::gcra::Rate;
+    use keycard_core::store::{Action, BucketId, BucketKind, SharedLimiter as _, Step};
+    let step = Step {
+        bucket: BucketId::new(BucketKind::Account, [7; 16]),
+        rate: Rate::per_window(1, 60).unwrap(),
+        action: Action::Charge,
+    };
+    let limits = stores
+        .limits
+        .as_ref()
+        .expect("Redis sessions share the limits");
+    assert_eq!(limits.apply(&[step], now).await.unwrap(), [0]);
+    assert_eq!(other.apply(&[step], now).await.unwrap(), [60_000]);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -99,6 +99,66 @@ keycard_store::sql_store_conformance!(skip_if = env_says_skip("KEYCARD_SKIP_POST
     fresh().await
 });
 
+keycard_store::limits_conformance!(skip_if = env_says_skip("KEYCARD_SKIP_POSTGRES"), async {
+    fresh().await
+});
+
+/// A bucket's row lives until the bucket is full again: the sweep deletes the rows of full
+/// buckets only, and a call that leaves a bucket full (a refused charge on a new bucket, a
+/// forget, a last refund) leaves no row behind.
+#[tokio::test]
+async fn the_sweep_deletes_only_full_buckets() {
+    use keycard_core::gcra::Rate;
+    use keycard_core::store::{Action, BucketId, BucketKind, SharedLimiter as _, Step};
+    use keycard_store::conformance::fixtures::at;
+    if env_says_skip("KEYCARD_SKIP_POSTGRES") {
+        keycard_store::conformance::report_skipped(
+            "the_sweep_deletes_only_full_buckets",
+            "KEYCARD_SKIP_POSTGRES=1",
+        );
+        return;
+    }
+    let schema = new_schema();
+    let store = PostgresStore::connect_in_schema(&url(), &schema)
+        .await
+        .unwrap();
+    let mut raw = sqlx::PgConnection::connect(&url()).await.unwrap();
+    let rate = Rate::per_window(1, 60).unwrap();
+    let charge = |digest: u8| Step {
+        bucket: BucketId::new(BucketKind::IpFailures, [digest; 16]),
+        rate,
+        action: Action::Charge,
+    };
+    assert_eq!(store.apply(&[charge(1)], at(0)).await.unwrap(), [0]);
+    assert_eq!(store.apply(&[charge(2)], at(50)).await.unwrap(), [0]);
+    // A refused pair: the new bucket 3 is not charged and gets no row.
+    assert_eq!(
+        store.apply(&[charge(3), charge(2)], at(51)).await.unwrap(),
+        [0, 59_000]
+    );
+    let forget = Step {
+        action: Action::Forget,
+        ..charge(4)
+    };
+    assert_eq!(store.apply(&[charge(4)], at(0)).await.unwrap(), [0]);
+    store.apply(&[forget], at(1)).await.unwrap();
+    let query = format!(r#"SELECT name FROM "{schema}".limit_buckets ORDER BY name"#);
+    let mut rows = async || -> Vec<String> {
+        sqlx::query_scalar(&query)
+            .fetch_all(&mut raw)
+            .await
+            .unwrap()
+    };
+    let one = format!("f:{}", "01".repeat(16));
+    let two = format!("f:{}", "02".repeat(16));
+    assert_eq!(rows().await, [one, two.clone()]);
+    assert_eq!(store.sweep_full_buckets(at(59)).await.unwrap(), 0);
+    assert_eq!(store.sweep_full_buckets(at(60)).await.unwrap(), 1);
+    assert_eq!(rows().await, [two]);
+    assert_eq!(store.sweep_full_buckets(at(110)).await.unwrap(), 1);
+    assert!(rows().await.is_empty());
+}
+
 /// One fresh schema, opened twice as two instances would open it.
 async fn pair() -> FeedPair {
     let (url, schema) = (url(), new_schema());

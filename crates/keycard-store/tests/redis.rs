@@ -71,6 +71,11 @@ async fn pair() -> FeedPair {
 
 keycard_store::feed_conformance!(skip_if = redis_unreachable_and_skip_allowed().await, pair());
 
+keycard_store::limits_conformance!(
+    skip_if = redis_unreachable_and_skip_allowed().await,
+    store()
+);
+
 keycard_store::session_store_conformance!(
     skip_if = redis_unreachable_and_skip_allowed().await,
     store()
@@ -94,4 +99,5 @@ redis_tests!(
     odd_ids_stay_apart(),
     a_leftover_successor_route_is_unknown(raw),
     ttls_count_from_the_given_now(raw),
+    limit_buckets_expire_when_full(raw),
 );

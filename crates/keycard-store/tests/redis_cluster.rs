@@ -83,6 +83,11 @@ keycard_store::feed_conformance!(
     pair()
 );
 
+keycard_store::limits_conformance!(
+    skip_if = cluster_unreachable_and_skip_allowed().await,
+    store()
+);
+
 keycard_store::session_store_conformance!(
     skip_if = cluster_unreachable_and_skip_allowed().await,
     store()
@@ -109,4 +114,5 @@ cluster_tests!(
     odd_ids_stay_apart(),
     a_leftover_successor_route_is_unknown(raw),
     ttls_count_from_the_given_now(raw),
+    limit_buckets_expire_when_full(raw),
 );

@@ -1,42 +1,51 @@
 //! Brute-force and flood limits: login attempts per account (the normalised email) and
 //! failed logins, successful logins and registrations per client address.
 //!
-//! Each limit is a token bucket in its GCRA form ("generic cell rate algorithm", as in
-//! `governor` or `redis-cell`): `limit` attempts per `window` means a bucket of `limit`
-//! attempts that refills one every `window / limit`. The whole state of a bucket is one
-//! number, the time at which it will be full again (`full_at`), so an entry costs 16 bytes
-//! and an entry whose `full_at` has passed holds no information at all and can be dropped.
+//! Each limit is a token bucket in its GCRA form ([`keycard_core::gcra`]): `limit` attempts
+//! per `window` is a bucket of `limit` attempts that refills one every `window / limit`.
 //!
 //! An attempt is charged when it is *checked*, before the password is verified, not when
 //! it fails: otherwise a burst of parallel requests would all pass the check while their
 //! hashes wait for a worker. [`Limiter::record_success`] then forgives the account
 //! (its bucket is emptied of charges) and refunds the attempt to the address.
 //!
-//! Memory is bounded: each table holds at most [`LimitSettings::max_entries`]. When a table
-//! is full, full buckets go first (nothing is lost); if it is still more than three
-//! quarters full, the buckets nearest to full go next (the least evidence of an attack),
-//! so an attacker spraying random emails or addresses cannot grow memory, and evicts the
-//! buckets of the accounts under attack last. Accounts are keyed by a keyed hash of the
-//! email (no address is kept in memory); IPv6 clients by their /64, which one host
-//! usually owns whole.
+//! Where the buckets live:
+//!
+//! - **In this process** ([`LocalLimiter`], `local.rs`), when the session store is SQLite
+//!   or `memory:`: one instance, one count.
+//! - **In the session store** (`shared.rs`), when it is Redis, Redis Cluster or PostgreSQL:
+//!   every instance sharing it counts in the same buckets, one atomic call per check
+//!   ([`SharedLimiter`]), so N instances allow what one would. Buckets are named by a keyed
+//!   digest (`names.rs`); the buckets this instance saw refused in the last second are
+//!   refused from memory (`refusals.rs`), so a flood does not cost a round trip per
+//!   attempt. A store that does not answer refuses the attempt (503, never uncounted).
 //!
 //! Time is passed in as [`UnixTime`], from the service's clock, like every other rule;
-//! nothing here sleeps or reads a clock. The tables are in `gcra.rs`.
+//! nothing here sleeps or reads a clock.
 
-use std::hash::{BuildHasher as _, RandomState};
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Arc;
 
 use keycard_core::UnixTime;
+use keycard_core::key_record::MasterKey;
+use keycard_core::store::SharedLimiter;
 use keycard_core::user::Email;
 
+use crate::error::AuthError;
 use crate::settings::LimitSettings;
 
-mod gcra;
+mod local;
+mod names;
+mod refusals;
+mod shared;
+mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_shared;
 
-use gcra::{Rate, Table, ip_key, millis};
+pub use local::LocalLimiter;
+use shared::SharedLimits;
 
 /// Which limit refused an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,162 +71,108 @@ pub struct RetryAfter {
     pub limit: Limit,
 }
 
-/// The limiter. One per service, shared by every request; cheap to call.
+/// The limiter. One per service, shared by every request.
 #[derive(Debug)]
-pub struct Limiter {
-    settings: LimitSettings,
-    hasher: RandomState,
-    tables: Mutex<Tables>,
-}
+pub struct Limiter(Counts);
 
-#[derive(Debug, Default)]
-struct Tables {
-    accounts: Table<u64>,
-    failures: Table<u128>,
-    successes: Table<u128>,
-    registrations: Table<u128>,
+// One per service, built once and never moved on a request's path: the size of the keyed
+// hash's state in the shared variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Counts {
+    Local(LocalLimiter),
+    Shared(SharedLimits),
 }
 
 impl Limiter {
-    /// A limiter with empty tables.
+    /// Limits counted in this process only.
     pub fn new(settings: LimitSettings) -> Self {
-        Self {
-            settings,
-            hasher: RandomState::new(),
-            tables: Mutex::default(),
+        Self(Counts::Local(LocalLimiter::new(settings)))
+    }
+
+    /// Limits counted in `store`, shared with every instance that uses it. Buckets are
+    /// named under a secret derived from `master` (every instance of a deployment holds the
+    /// same); without one, under a fixed key (see `names.rs`).
+    pub fn shared(
+        settings: LimitSettings,
+        store: Arc<dyn SharedLimiter>,
+        master: Option<&MasterKey>,
+    ) -> Self {
+        Self(Counts::Shared(SharedLimits::new(settings, store, master)))
+    }
+
+    /// Whether the limits are shared with the other instances of the session store.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Counts::Shared(_))
+    }
+
+    /// Whether shared buckets are named under a secret (always, for limits in-process).
+    pub fn names_are_keyed(&self) -> bool {
+        match &self.0 {
+            Counts::Local(_) => true,
+            Counts::Shared(shared) => shared.names_are_keyed(),
         }
     }
 
-    /// The limits in force.
-    pub fn settings(&self) -> &LimitSettings {
-        &self.settings
+    /// The in-process limiter, when the limits are counted in-process (for tests and
+    /// diagnostics).
+    pub fn local(&self) -> Option<&LocalLimiter> {
+        match &self.0 {
+            Counts::Local(local) => Some(local),
+            Counts::Shared(_) => None,
+        }
     }
 
     /// Call before verifying a password. If both the account and the address have an
     /// attempt left, charges one to each and returns `Ok`; otherwise charges nothing and
-    /// says how long to wait.
+    /// answers `Throttled` with how long to wait. `Unavailable` if the shared store does
+    /// not answer.
     ///
     /// `ip` is the client's address; `None` (no address known, as when a router is driven
     /// without a socket) skips the address limit. `account` is the email as
     /// [`Email::parse`] normalised it; `None` (the email did not parse, so no account can
     /// match) skips the account limit, and the attempt still counts against the address.
-    pub fn check(
+    pub async fn check(
         &self,
         ip: Option<IpAddr>,
         account: Option<&Email>,
         now: UnixTime,
-    ) -> Result<(), RetryAfter> {
-        let account_key = account.map(|account| self.account_key(account));
-        let per_account = account_key.zip(self.rate(self.settings.login_per_account));
-        let per_ip = ip
-            .map(ip_key)
-            .zip(self.rate(self.settings.login_failures_per_ip));
-        let now = millis(now);
-        let mut tables = self.lock();
-        let account_wait =
-            per_account.map_or(0, |(key, rate)| tables.accounts.wait(key, rate, now));
-        let ip_wait = per_ip.map_or(0, |(key, rate)| tables.failures.wait(key, rate, now));
-        if account_wait > 0 || ip_wait > 0 {
-            return Err(if account_wait >= ip_wait {
-                retry(account_wait, Limit::Account)
-            } else {
-                retry(ip_wait, Limit::Ip)
-            });
+    ) -> Result<(), AuthError> {
+        match &self.0 {
+            Counts::Local(local) => Ok(local.check(ip, account, now)?),
+            Counts::Shared(shared) => shared.check(ip, account, now).await,
         }
-        let max = self.settings.max_entries;
-        if let Some((key, rate)) = per_account {
-            tables.accounts.charge(key, rate, now, max);
-        }
-        if let Some((key, rate)) = per_ip {
-            tables.failures.charge(key, rate, now, max);
-        }
-        Ok(())
     }
 
     /// Call after a correct password: the account's past failures are forgiven, and the
     /// attempt charged to the address by [`check`](Self::check) is refunded (that limit
     /// counts failures, so an office behind one NAT is not throttled by its own successful
     /// logins). A successful login is then charged to the address's own, larger limit, so
-    /// a client holding a password cannot open sessions without bound; past it, `Err`.
-    pub fn record_success(
+    /// a client holding a password cannot open sessions without bound; past it,
+    /// `Throttled`.
+    pub async fn record_success(
         &self,
         ip: Option<IpAddr>,
         account: &Email,
         now: UnixTime,
-    ) -> Result<(), RetryAfter> {
-        let account_key = self.account_key(account);
-        let now = millis(now);
-        let mut tables = self.lock();
-        tables.accounts.forget(account_key);
-        if let Some((ip, rate)) = ip.zip(self.rate(self.settings.login_failures_per_ip)) {
-            tables.failures.refund(ip_key(ip), rate, now);
+    ) -> Result<(), AuthError> {
+        match &self.0 {
+            Counts::Local(local) => Ok(local.record_success(ip, account, now)?),
+            Counts::Shared(shared) => shared.record_success(ip, account, now).await,
         }
-        let max = self.settings.max_entries;
-        if let Some((key, rate)) = ip
-            .map(ip_key)
-            .zip(self.rate(self.settings.login_successes_per_ip))
-        {
-            let wait = tables.successes.wait(key, rate, now);
-            if wait > 0 {
-                return Err(retry(wait, Limit::IpSuccesses));
-            }
-            tables.successes.charge(key, rate, now, max);
+    }
+
+    /// Call before a registration does any work: charges one to the address, or answers
+    /// `Throttled` with how long to wait.
+    pub async fn check_registration(
+        &self,
+        ip: Option<IpAddr>,
+        now: UnixTime,
+    ) -> Result<(), AuthError> {
+        match &self.0 {
+            Counts::Local(local) => Ok(local.check_registration(ip, now)?),
+            Counts::Shared(shared) => shared.check_registration(ip, now).await,
         }
-        Ok(())
-    }
-
-    /// Call before a registration does any work: charges one to the address, or says how
-    /// long to wait.
-    pub fn check_registration(&self, ip: Option<IpAddr>, now: UnixTime) -> Result<(), RetryAfter> {
-        let Some((key, rate)) = ip
-            .map(ip_key)
-            .zip(self.rate(self.settings.registrations_per_ip))
-        else {
-            return Ok(());
-        };
-        let now = millis(now);
-        let mut tables = self.lock();
-        let wait = tables.registrations.wait(key, rate, now);
-        if wait > 0 {
-            return Err(retry(wait, Limit::IpRegistrations));
-        }
-        tables
-            .registrations
-            .charge(key, rate, now, self.settings.max_entries);
-        Ok(())
-    }
-
-    /// The number of entries held (accounts, failing addresses): for tests and
-    /// diagnostics.
-    pub fn len(&self) -> (usize, usize) {
-        let tables = self.lock();
-        (tables.accounts.len(), tables.failures.len())
-    }
-
-    /// Whether no entry is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == (0, 0)
-    }
-
-    /// A panic while the lock was held cannot leave a table half-changed (each change is
-    /// one insert or remove), so a poisoned lock is still used.
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
-        self.tables.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn account_key(&self, account: &Email) -> u64 {
-        self.hasher.hash_one(account.as_str())
-    }
-
-    fn rate(&self, limit: u32) -> Option<Rate> {
-        (limit > 0).then(|| {
-            let window =
-                i64::try_from(self.settings.window.get().saturating_mul(1000)).unwrap_or(i64::MAX);
-            Rate {
-                window,
-                interval: (window / i64::from(limit)).max(1),
-            }
-        })
     }
 }
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use keycard_core::UnixTime;
 use keycard_core::user::Email;
 
-use super::{Limit, Limiter, RetryAfter};
+use super::{Limit, LocalLimiter, RetryAfter};
 use crate::settings::{AuthSettings, LimitSettings, Seconds};
 
 const T0: i64 = 1_800_000_000;
@@ -29,8 +29,8 @@ fn v4(bits: u32) -> IpAddr {
 }
 
 /// The defaults: 5 per account and 50 per address per 15 minutes.
-fn defaults() -> Limiter {
-    Limiter::new(LimitSettings {
+fn defaults() -> LocalLimiter {
+    LocalLimiter::new(LimitSettings {
         login_per_account: 5,
         login_failures_per_ip: 50,
         login_successes_per_ip: 0,
@@ -41,7 +41,7 @@ fn defaults() -> Limiter {
 }
 
 /// One login attempt from `from` on `account` at `secs` after T0.
-fn attempt(limiter: &Limiter, from: &str, account: &str, secs: i64) -> Result<(), RetryAfter> {
+fn attempt(limiter: &LocalLimiter, from: &str, account: &str, secs: i64) -> Result<(), RetryAfter> {
     limiter.check(Some(ip(from)), Some(&email(account)), at(secs))
 }
 
@@ -137,8 +137,8 @@ fn ipv6_clients_are_limited_by_their_64_and_mapped_ipv4_as_ipv4() {
         Ok(())
     );
     assert_eq!(
-        super::gcra::ip_key(ip("::ffff:192.0.2.1")),
-        super::gcra::ip_key(ip("192.0.2.1"))
+        super::table::ip_key(ip("::ffff:192.0.2.1")),
+        super::table::ip_key(ip("192.0.2.1"))
     );
 }
 
@@ -210,7 +210,7 @@ fn an_unknown_address_or_unparsable_email_skips_that_limit_only() {
 
 #[test]
 fn a_limit_of_zero_is_off() {
-    let limiter = Limiter::new(LimitSettings {
+    let limiter = LocalLimiter::new(LimitSettings {
         login_per_account: 0,
         login_failures_per_ip: 0,
         ..*defaults().settings()
@@ -223,7 +223,7 @@ fn a_limit_of_zero_is_off() {
 
 #[test]
 fn the_tables_stay_bounded_and_keep_the_accounts_under_attack() {
-    let limiter = Limiter::new(LimitSettings {
+    let limiter = LocalLimiter::new(LimitSettings {
         max_entries: 1000,
         ..*defaults().settings()
     });
@@ -250,7 +250,7 @@ fn the_tables_stay_bounded_and_keep_the_accounts_under_attack() {
 
 #[test]
 fn full_buckets_are_dropped_first() {
-    let limiter = Limiter::new(LimitSettings {
+    let limiter = LocalLimiter::new(LimitSettings {
         max_entries: 100,
         ..*defaults().settings()
     });
@@ -283,7 +283,7 @@ fn the_default_settings_feed_the_limits() {
 
 #[test]
 fn successful_logins_from_one_address_are_bounded() {
-    let limiter = Limiter::new(LimitSettings {
+    let limiter = LocalLimiter::new(LimitSettings {
         login_successes_per_ip: 3,
         ..*defaults().settings()
     });

@@ -7,10 +7,12 @@
 
 mod error;
 mod feed;
+mod limits;
 mod traits;
 
 pub use error::{StoreError, StoreResult};
 pub use feed::{FeedEvent, FeedSubscription, RevocationFeed};
+pub use limits::{Action, BucketId, BucketKind, SharedLimiter, Step};
 pub use traits::{
     AuditStore, HashSwap, KeyStore, RevocationStore, Rotation, SessionStore, UserStore,
 };

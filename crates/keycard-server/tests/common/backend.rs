@@ -100,8 +100,9 @@ pub async fn start_on(
         keys: sql.clone(),
         audit: sql,
         sessions: redis.clone(),
-        revocations: redis,
+        revocations: redis.clone(),
         feed,
+        limits: Some(redis),
     };
     let settings = Settings::resolve(args).expect("settings resolve");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

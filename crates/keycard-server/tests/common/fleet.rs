@@ -43,6 +43,8 @@ pub struct Urls {
 /// Running instances and what they share.
 pub struct Fleet {
     pub instances: Vec<TestServer>,
+    /// What each instance was started with, to start it again.
+    args: Vec<ServeArgs>,
     _dirs: Vec<Scratch>,
 }
 
@@ -122,6 +124,7 @@ impl Fleet {
         let shared_dir = scratch("fleet");
         let mut dirs = Vec::new();
         let mut instances = Vec::new();
+        let mut started = Vec::new();
         for index in 0..n {
             let dir = scratch("fleet-instance");
             let data_dir = match shared {
@@ -134,14 +137,25 @@ impl Fleet {
                 redis_prefix: prefix.clone(),
                 ..common.clone().over(args(&data_dir))
             };
-            instances.push(TestServer::start(customise(index, &urls, settings)).await);
+            let settings = customise(index, &urls, settings);
+            instances.push(TestServer::start(settings.clone()).await);
+            started.push(settings);
             dirs.push(dir);
         }
         dirs.push(shared_dir);
         Self {
             instances,
+            args: started,
             _dirs: dirs,
         }
+    }
+
+    /// Stops instance `index` and starts it again with the same settings and data dir (on a
+    /// new port): it keeps nothing in memory from before.
+    pub async fn restart(&mut self, index: usize) {
+        self.instances.remove(index).stop().await.unwrap();
+        let fresh = TestServer::start(self.args[index].clone()).await;
+        self.instances.insert(index, fresh);
     }
 
     /// Stops every instance.

@@ -6,6 +6,7 @@
 //! keycard_store::session_store_conformance!(async { my_backend().await });
 //! keycard_store::sql_store_conformance!(async { my_backend().await });
 //! keycard_store::feed_conformance!(async { my_backend_opened_twice().await });
+//! keycard_store::limits_conformance!(async { my_backend().await });
 //! ```
 //!
 //! The constructor must return a fresh, empty store (a new database, schema or key prefix)
@@ -31,6 +32,7 @@ pub mod audit;
 pub mod feed;
 pub mod fixtures;
 pub mod keys;
+pub mod limits;
 pub mod revocations;
 pub mod sessions;
 pub mod users;
@@ -140,6 +142,32 @@ macro_rules! feed_conformance {
     };
     ($make:expr) => {
         $crate::feed_conformance!(@tests [] $make);
+    };
+}
+
+/// Runs the shared limiter's contracts against the store built by `$make` (an `async`
+/// block yielding `Arc<impl SharedLimiter + 'static>`), each test skipped when the optional
+/// `skip_if` holds.
+#[macro_export]
+macro_rules! limits_conformance {
+    (skip_if = $skip:expr, $make:expr $(,)?) => {
+        $crate::limits_conformance!(@tests [$skip] $make);
+    };
+    (@tests [$($skip:expr)?] $make:expr) => {
+        $crate::conformance_tests!(
+            [$($skip)?] $make,
+            $crate::conformance::limits,
+            [
+                limits_follow_the_gcra_rule,
+                limits_charge_all_or_nothing,
+                limits_refund_and_forget,
+                limits_refill_and_expire,
+                limits_race_allows_exactly_the_limit,
+            ]
+        );
+    };
+    ($make:expr) => {
+        $crate::limits_conformance!(@tests [] $make);
     };
 }
 

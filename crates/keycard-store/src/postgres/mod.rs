@@ -10,7 +10,8 @@
 //! - `users.rs`: accounts;
 //! - `revocations.rs`, `keys.rs`, `audit.rs`: revocations, signing keys and the audit log,
 //!   one statement per operation;
-//! - `feed.rs`: the revocation feed, `NOTIFY` and a `LISTEN` connection per subscription.
+//! - `feed.rs`: the revocation feed, `NOTIFY` and a `LISTEN` connection per subscription;
+//! - `limits.rs`: the login and registration limits every instance shares.
 //!
 //! Uniqueness constraints carry names (`users_email_key`, `sessions_pkey`, ...) that the
 //! error mapping reads back as the conflict's rule.
@@ -18,6 +19,7 @@
 mod audit;
 mod feed;
 mod keys;
+mod limits;
 mod revocations;
 mod rotation;
 mod sessions;

@@ -16,6 +16,7 @@
 //! | `P:expiring` | sorted set | `<user> <sid>`, scored by a lower bound of the deadline: what the sweep walks | at the latest absolute expiry |
 //! | `{P:rev}:all` | hash | revocation key → revocation | at the latest `forget_after` |
 //! | `{P:rev}:forget` | sorted set | revocation key, scored by `forget_after` | likewise |
+//! | `{P:lim}:<bucket>` | string | a limit bucket's `full_at` in ms ([`super::limits`]) | when the bucket is full again |
 //! | `P:revocations` | pub/sub channel | the revocation feed's messages ([`super::feed`]) | (not a key) |
 //!
 //! Ids go into key names [escaped](escape): anything outside `[A-Za-z0-9_.-]` (so never a
@@ -138,6 +139,13 @@ impl KeyNames {
         (format!("{tag}:all"), format!("{tag}:forget"))
     }
 
+    /// A limit bucket's key, by its [`name`](keycard_core::store::BucketId::name). Every
+    /// bucket shares the tag `{P:lim}`: one login charges its account and its address in
+    /// one script, so both must live in one slot (see [`super::limits`]).
+    pub fn limit_bucket(&self, name: &str) -> String {
+        format!("{{{}:lim}}:{name}", self.prefix)
+    }
+
     /// The pub/sub channel of the revocation feed. (A channel is not a key: in a cluster,
     /// a classic `PUBLISH` reaches every node whatever its name.)
     pub fn feed_channel(&self) -> String {
@@ -166,6 +174,13 @@ mod tests {
         }
         assert_eq!(keys.user_sessions("u%7D1"), s.user_sessions);
         assert!(KeyNames::new("a{b").is_none());
+    }
+
+    #[test]
+    fn limit_buckets_share_one_tag() {
+        let keys = KeyNames::new("kc").unwrap();
+        assert_eq!(keys.limit_bucket("a:00ff"), "{kc:lim}:a:00ff");
+        assert_eq!(keys.limit_bucket("f:01"), "{kc:lim}:f:01");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! rotation.rs     SessionStore::rotate_refresh
 //! revocations.rs  RevocationStore
 //! feed.rs         RevocationFeed: PUBLISH, and a pub/sub connection per subscription
+//! limits.rs       SharedLimiter: the login and registration limits of every instance
 //! ```
 //!
 //! Every operation that changes a session is one Lua script over its user's slot, so it is
@@ -45,6 +46,7 @@ mod codec;
 mod feed;
 mod index;
 mod key_names;
+mod limits;
 mod revocations;
 mod rotation;
 mod scripts;

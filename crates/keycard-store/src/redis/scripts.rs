@@ -218,3 +218,50 @@ return redis.call('HVALS', KEYS[1])
 ",
     )
 });
+
+/// One step of the shared login limits (`SharedLimiter::apply`). KEYS: the buckets, all
+/// under the tag `{P:lim}`; ARGV: `now` in ms, then for each bucket its action (`c` charge,
+/// `r` refund, `f` forget), interval and window in ms. Returns each bucket's wait in ms.
+///
+/// THE GCRA RULE, a line-for-line copy of `keycard_core::gcra::Rate` (`wait`, `charged`,
+/// `refunded`), and of the PostgreSQL function `limit_buckets_apply`. Change them together:
+/// the conformance suite checks every backend against the Rust rule. A key holds `full_at`
+/// and expires then (absent means full), so an idle bucket costs nothing.
+pub(super) static LIMIT_APPLY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local now = tonumber(ARGV[1])
+local function save(key, full_at)
+  if full_at <= now then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, string.format('%d', full_at), 'PX', string.format('%d', full_at - now))
+  end
+end
+local waits, charges, refused = {}, {}, false
+for i, key in ipairs(KEYS) do
+  local action = ARGV[3 * i - 1]
+  local interval, window = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local full_at = tonumber(redis.call('GET', key))
+  waits[i] = 0
+  if action == 'f' then                                    -- forget
+    redis.call('DEL', key)
+  elseif action == 'r' then                                -- refunded
+    if full_at then save(key, full_at - interval) end
+  else                                                     -- wait, then charged
+    if not full_at or full_at < now then full_at = now end
+    local wait = full_at + interval - window - now
+    if wait > 0 then
+      waits[i] = wait
+      refused = true
+    end
+    table.insert(charges, {key, full_at + interval})
+  end
+end
+if not refused then
+  for _, charge in ipairs(charges) do save(charge[1], charge[2]) end
+end
+return waits
+",
+    )
+});

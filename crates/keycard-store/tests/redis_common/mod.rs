@@ -210,3 +210,55 @@ pub async fn ttls_count_from_the_given_now(
         "renewed from the touch's now: {touched}"
     );
 }
+
+/// A limit bucket is one key under the `{P:lim}` tag, named by its keyed digest (no email,
+/// no address), whose TTL ends when the bucket is full again, counted from the given `now`.
+pub async fn limit_buckets_expire_when_full(
+    store: Arc<RedisStore>,
+    prefix: &str,
+    mut raw: impl ConnectionLike + Send,
+) {
+    use keycard_core::gcra::Rate;
+    use keycard_core::store::{Action, BucketId, BucketKind, SharedLimiter as _, Step};
+    let bucket = BucketId::new(BucketKind::Account, [0x5a; 16]);
+    let rate = Rate::per_window(5, 900).unwrap();
+    let charge = Step {
+        bucket,
+        rate,
+        action: Action::Charge,
+    };
+    for _ in 0..2 {
+        assert_eq!(store.apply(&[charge], at(0)).await.unwrap(), [0]);
+    }
+    let key = format!("{{{prefix}:lim}}:a:{}", "5a".repeat(16));
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(
+        (350_000..=360_000).contains(&pttl),
+        "two intervals of 180 s from the given now: {pttl}"
+    );
+    let full_at: String = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(
+        full_at,
+        (keycard_core::gcra::millis(at(0)) + 360_000).to_string()
+    );
+    // A forget deletes the key: nothing is kept for a full bucket.
+    let forget = Step {
+        action: Action::Forget,
+        ..charge
+    };
+    store.apply(&[forget], at(1)).await.unwrap();
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0);
+}

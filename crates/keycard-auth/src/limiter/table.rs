@@ -1,21 +1,13 @@
-//! The bucket tables behind every limit: GCRA ("generic cell rate algorithm", as in
-//! `governor` or `redis-cell`), one number per key, bounded in entries. Hand-written
-//! because it is the product's brute-force defence and small: a dependency would not
-//! give the eviction rule below (keep the keys under attack, drop the ones nearest full).
+//! The bucket tables of the in-process limiter: one number per key, bounded in entries.
+//! The rule itself (GCRA) is [`keycard_core::gcra`], shared with the stores that keep
+//! buckets for a whole fleet; what is written here is the table around it, and its eviction
+//! rule (keep the keys under attack, drop the ones nearest full).
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 
-use keycard_core::UnixTime;
-
-/// A limit in milliseconds: a bucket of `window / interval` attempts, refilled one every
-/// `interval`.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Rate {
-    pub(super) window: i64,
-    pub(super) interval: i64,
-}
+use keycard_core::gcra::Rate;
 
 /// Buckets by key: the time (ms) each is full again. Absent means full.
 #[derive(Debug)]
@@ -38,8 +30,7 @@ impl<K: Hash + Eq + Copy> Table<K> {
 
     /// Milliseconds until `key` may be charged once more; 0 if it may now.
     pub(super) fn wait(&self, key: K, rate: Rate, now: i64) -> i64 {
-        let full_at = self.full_at.get(&key).map_or(now, |&at| at.max(now));
-        (full_at + rate.interval - rate.window - now).max(0)
+        rate.wait(self.full_at.get(&key).copied(), now)
     }
 
     /// Charges one attempt to `key` (which [`wait`](Self::wait) allowed).
@@ -47,18 +38,16 @@ impl<K: Hash + Eq + Copy> Table<K> {
         if !self.full_at.contains_key(&key) && self.full_at.len() >= max_entries {
             self.evict(now, max_entries);
         }
-        let full_at = self.full_at.entry(key).or_insert(now);
-        *full_at = (*full_at).max(now) + rate.interval;
+        let full_at = rate.charged(self.full_at.get(&key).copied(), now);
+        self.full_at.insert(key, full_at);
     }
 
     /// Gives back one attempt to `key`.
     pub(super) fn refund(&mut self, key: K, rate: Rate, now: i64) {
-        if let Some(full_at) = self.full_at.get_mut(&key) {
-            *full_at -= rate.interval;
-            if *full_at <= now {
-                self.full_at.remove(&key);
-            }
-        }
+        match rate.refunded(self.full_at.get(&key).copied(), now) {
+            Some(full_at) => self.full_at.insert(key, full_at),
+            None => self.full_at.remove(&key),
+        };
     }
 
     pub(super) fn forget(&mut self, key: K) {
@@ -84,10 +73,6 @@ impl<K: Hash + Eq + Copy> Table<K> {
             "login limiter table full: forgot the buckets nearest to full (many distinct accounts or addresses are failing logins)"
         );
     }
-}
-
-pub(super) fn millis(now: UnixTime) -> i64 {
-    now.as_secs().saturating_mul(1000)
 }
 
 /// An IPv4 address as itself (IPv4-mapped IPv6 included); an IPv6 address by its /64.
