@@ -10,7 +10,11 @@ use keycard_verify::sse::{SseEvent, SseParser};
 /// Small enough that the fuzzer meets the cap on one event.
 const MAX_EVENT_BYTES: usize = 4096;
 
-type Parsed = (Result<Vec<SseEvent>, ()>, String, Option<std::time::Duration>);
+type Parsed = (
+    Result<Vec<SseEvent>, ()>,
+    String,
+    Option<std::time::Duration>,
+);
 
 fn parse<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> Parsed {
     let mut parser = SseParser::new(MAX_EVENT_BYTES);
@@ -20,7 +24,11 @@ fn parse<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> Parsed {
             return (Err(()), String::new(), None);
         }
     }
-    (Ok(events), parser.last_event_id().to_owned(), parser.retry())
+    (
+        Ok(events),
+        parser.last_event_id().to_owned(),
+        parser.retry(),
+    )
 }
 
 pub fn run(data: &[u8]) {
@@ -30,7 +38,12 @@ pub fn run(data: &[u8]) {
     let whole = parse(std::iter::once(stream));
     let chunked = parse(stream.chunks(usize::from(seed % 16) + 1));
     let bytewise = parse(stream.chunks(1));
-    assert_eq!(whole, chunked, "chunks of {} change the events", seed % 16 + 1);
+    assert_eq!(
+        whole,
+        chunked,
+        "chunks of {} change the events",
+        seed % 16 + 1
+    );
     assert_eq!(whole, bytewise, "single bytes change the events");
     if let (Ok(events), _, _) = &whole {
         for event in events {

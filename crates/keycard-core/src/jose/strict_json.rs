@@ -116,10 +116,12 @@ mod tests {
 
     #[test]
     fn nesting_is_bounded_as_the_scanner_bounds_it() {
-        let nested = |arrays: usize| format!("{{\"a\":{}{}}}", "[".repeat(arrays), "]".repeat(arrays));
+        let nested =
+            |arrays: usize| format!("{{\"a\":{}{}}}", "[".repeat(arrays), "]".repeat(arrays));
         assert!(parse_object(nested(63).as_bytes()).is_ok());
         assert_eq!(parse_object(nested(64).as_bytes()), Err(TOO_DEEP));
-        let walk = |text: &str| crate::jose::json_scan::Scanner::new(text).object(|s, _| s.skip_value());
+        let walk =
+            |text: &str| crate::jose::json_scan::Scanner::new(text).object(|s, _| s.skip_value());
         assert!(walk(&nested(63)).is_ok());
         assert!(walk(&nested(64)).is_err());
     }
