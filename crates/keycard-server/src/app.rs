@@ -144,7 +144,7 @@ pub fn request_tracing() -> Option<TraceLayer<SharedClassifier<ServerErrorsAsFai
 
 /// Serves the application on `listener` until `shutdown` completes, then drains in-flight
 /// requests (at most [`DRAIN_TIMEOUT`]) and returns. The connection limits are the
-/// settings' (see [`connections`](crate::connections)).
+/// settings' (see [`connections`]).
 pub async fn run(
     listener: TcpListener,
     state: AppState,

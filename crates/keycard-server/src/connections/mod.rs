@@ -6,7 +6,7 @@
 //!   closed: a slow-headers client (a byte every few seconds, as "slowloris" does) cannot
 //!   hold a connection and its task for long;
 //! - a connection silent in both directions for [`Connections::idle_timeout`] is closed
-//!   ([`idle`]), so an idle keep-alive connection does not hold its slot forever;
+//!   (`idle.rs`), so an idle keep-alive connection does not hold its slot forever;
 //! - at most [`Connections::max_connections`] connections are served at once; past it the
 //!   loop stops accepting until one closes, so new clients wait in the kernel's backlog
 //!   instead of exhausting file descriptors and memory.
