@@ -23,6 +23,10 @@ pub(crate) type ScanError = &'static str;
 pub(crate) const INVALID: ScanError = "invalid JSON";
 pub(crate) const DUPLICATE: ScanError = super::strict_json::DUPLICATE;
 pub(crate) const TOO_DEEP: ScanError = "JSON nested too deep";
+const OUT_OF_RANGE: ScanError = "JSON number out of range";
+/// Without an exponent, a number this long or shorter is finite as a double (its largest
+/// is about 1.8e308, 309 digits); a longer one is checked.
+const MAX_EXACT_DIGITS: usize = 300;
 /// Objects and arrays nested deeper than this are refused (the top-level object counts).
 pub(crate) const MAX_DEPTH: usize = 64;
 
@@ -342,7 +346,8 @@ impl<'a> Scanner<'a> {
                 return Err(INVALID);
             }
         }
-        if let Some(b'e' | b'E') = bytes.get(self.pos) {
+        let exponent = matches!(bytes.get(self.pos), Some(b'e' | b'E'));
+        if exponent {
             self.pos += 1;
             if let Some(b'+' | b'-') = bytes.get(self.pos) {
                 self.pos += 1;
@@ -351,7 +356,15 @@ impl<'a> Scanner<'a> {
                 return Err(INVALID);
             }
         }
-        Ok(&self.text[start..self.pos])
+        let text = &self.text[start..self.pos];
+        // A number no double can hold (`1e999`, 400 digits) is refused, as serde_json
+        // refuses it: otherwise a token would verify whose claims the application's own
+        // parser cannot read. Only numbers that could overflow are parsed; `exp` is not.
+        let could_overflow = exponent || text.len() > MAX_EXACT_DIGITS;
+        if could_overflow && !text.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Err(OUT_OF_RANGE);
+        }
+        Ok(text)
     }
 
     /// Reads `true` or `false`.
@@ -532,6 +545,22 @@ mod tests {
             walk(&format!("{{{},\"k3\":0}}", many.join(","))),
             Err(DUPLICATE)
         );
+    }
+
+    #[test]
+    fn numbers_no_double_holds_are_refused() {
+        for text in [r#"{"a":1e999}"#, r#"{"a":-17999E9990}"#] {
+            assert_eq!(walk(text), Err(OUT_OF_RANGE), "{text}");
+        }
+        let huge = format!(r#"{{"a":{}}}"#, "9".repeat(400));
+        assert_eq!(walk(&huge), Err(OUT_OF_RANGE));
+        for text in [
+            r#"{"a":1e308}"#,
+            r#"{"a":1e-999}"#,
+            r#"{"a":12345678901234567890123}"#,
+        ] {
+            assert_eq!(walk(text), Ok(()), "{text}");
+        }
     }
 
     #[test]
