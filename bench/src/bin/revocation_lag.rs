@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use keycard_bench::percentile;
 use keycard_core::SystemClock;
 use keycard_server::config::{Mode, ServeArgs, Settings};
 use keycard_server::{app, bootstrap};
@@ -138,16 +139,6 @@ async fn first_refusal(http: &reqwest::Client, base: &str, access: &str) -> Inst
             return Instant::now();
         }
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
 }
 
 #[tokio::main]

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::get;
 use clap::Parser;
+use keycard_bench::percentile;
 use keycard_core::SystemClock;
 use keycard_server::config::{Mode, ServeArgs, Settings};
 use keycard_server::{app, bootstrap};
@@ -109,12 +110,6 @@ async fn serve(router: Router) -> String {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     base
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
 }
 
 fn ms(d: Duration) -> String {
