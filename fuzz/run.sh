@@ -16,8 +16,8 @@ targets=("$@")
 
 command -v cargo-afl >/dev/null 2>&1 || cargo install cargo-afl --locked
 cargo afl config --build >/dev/null 2>&1 || true
-cargo afl build --release --locked -p keycard-fuzz --features afl
-bin="${CARGO_TARGET_DIR:-target}/release"
+cargo afl build --profile fuzz --locked -p keycard-fuzz --features afl
+bin="${CARGO_TARGET_DIR:-target}/fuzz"
 
 # afl refuses to start on a machine that sends core dumps to a helper, or scales CPU
 # frequency; these make it start anyway (the findings are the same).

@@ -1,4 +1,6 @@
-//! What the benchmark binaries share.
+//! What the benchmark binaries share: a percentile, and the fault drills ([`drill`]).
+
+pub mod drill;
 
 use std::time::Duration;
 
