@@ -1,5 +1,7 @@
-//! What the benchmark binaries share: a percentile, and the fault drills ([`drill`]).
+//! What the benchmark binaries share: a percentile, a line chart ([`chart`]), and the
+//! fault drills ([`drill`]).
 
+pub mod chart;
 pub mod drill;
 
 use std::time::Duration;

@@ -11,11 +11,10 @@
 //! tell an attacker which addresses have accounts.
 
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use argon2::password_hash::phc;
-use argon2::{
-    ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 
 use super::{Email, PasswordHash};
 use crate::KeyError;
@@ -33,6 +32,10 @@ pub const OWASP_T: u32 = 2;
 pub const OWASP_P: u32 = 1;
 
 const SALT_BYTES: usize = 16;
+
+/// Working memories kept for reuse, at most: more than the hashes a server runs at once
+/// (one per core), so a busy server never allocates one.
+const KEPT_MEMORIES: usize = 16;
 
 /// Stored hashes asking for more than this (or than the hasher's own setting, if higher) are
 /// refused unread: a corrupt or planted PHC string must not make a login allocate gigabytes
@@ -100,10 +103,18 @@ pub enum PasswordCheck {
 
 /// Hashes and verifies passwords with argon2id. Build one at start-up and share it: building
 /// computes a dummy hash for [`PasswordHasher::verify_unknown_user`].
+///
+/// Each hash needs its memory cost in working memory (19 MiB at OWASP's setting). The
+/// hasher keeps the memories it used and hands them to the next hash instead of
+/// allocating and freeing 19 MiB each time: freed blocks that size stay in the allocator's
+/// per-thread arenas, so a server hashing on a few blocking threads held hundreds of MiB
+/// that no hash was using (measured by the soak, docs/BENCHMARKS.md). Kept, the memory is
+/// the memory cost times the hashes run at once. Clones share the kept memories.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     dummy: PasswordHash,
+    memories: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 impl PasswordHasher {
@@ -120,6 +131,7 @@ impl PasswordHasher {
         let mut hasher = Self {
             params,
             dummy: PasswordHash::new(String::new()),
+            memories: Arc::default(),
         };
         hasher.dummy = hasher.hash("keycard: no such user")?;
         Ok(hasher)
@@ -129,10 +141,34 @@ impl PasswordHasher {
     pub fn hash(&self, password: &str) -> Result<PasswordHash, KeyError> {
         let mut salt = [0u8; SALT_BYTES];
         aws_lc_rs::rand::fill(&mut salt).map_err(|_| KeyError::Crypto("random source failed"))?;
-        let encoded = self
-            .argon2()
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map_err(|_| KeyError::Crypto("argon2 hashing failed"))?;
+        let failed = |_| KeyError::Crypto("argon2 hashing failed");
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        let out = out
+            .get_mut(
+                ..self
+                    .params
+                    .output_len()
+                    .unwrap_or(Params::DEFAULT_OUTPUT_LEN),
+            )
+            .ok_or(KeyError::Crypto("argon2 output length out of range"))?;
+        self.compute(
+            Version::V0x13,
+            &self.params,
+            password.as_bytes(),
+            &salt,
+            out,
+        )
+        .map_err(failed)?;
+        let encoded = phc::PasswordHash {
+            algorithm: ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: phc::ParamsString::try_from(&self.params)
+                .map_err(|_| KeyError::Crypto("argon2 parameters out of range"))?,
+            salt: Some(phc::Salt::new(&salt).map_err(|_| KeyError::Crypto("salt refused"))?),
+            hash: Some(
+                phc::Output::new(out).map_err(|_| KeyError::Crypto("argon2 output refused"))?,
+            ),
+        };
         Ok(PasswordHash::new(encoded.to_string()))
     }
 
@@ -148,12 +184,23 @@ impl PasswordHasher {
         if stored.algorithm != ARGON2ID_IDENT || self.beyond_ceiling(&params) {
             return PasswordCheck::Mismatch;
         }
+        let version = stored.version.unwrap_or(u32::from(Version::V0x13));
+        let (Ok(argon_version), Some(salt), Some(expected)) =
+            (Version::try_from(version), stored.salt, stored.hash)
+        else {
+            return PasswordCheck::Mismatch;
+        };
         // Runs with the stored hash's parameters; the output comparison is constant time.
-        let verified = self.argon2().verify_password(password.as_bytes(), &stored);
-        if verified.is_err() {
+        let mut out = [0u8; phc::Output::MAX_LENGTH];
+        let Some(out) = out.get_mut(..expected.len()) else {
+            return PasswordCheck::Mismatch;
+        };
+        let computed = self.compute(argon_version, &params, password.as_bytes(), &salt, out);
+        if computed.is_err()
+            || aws_lc_rs::constant_time::verify_slices_are_equal(out, expected.as_bytes()).is_err()
+        {
             return PasswordCheck::Mismatch;
         }
-        let version = stored.version.unwrap_or(u32::from(Version::V0x13));
         let output_len = |p: &Params| p.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
         let needs_rehash = version < u32::from(Version::V0x13)
             || params.m_cost() < self.params.m_cost()
@@ -170,8 +217,39 @@ impl PasswordHasher {
         PasswordCheck::Mismatch
     }
 
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    /// argon2id of `password` and `salt` with `params` into `out`, in a kept working memory
+    /// when `params` ask for the hasher's own memory cost (a stored hash with other
+    /// parameters gets a memory of its own, dropped after).
+    fn compute(
+        &self,
+        version: Version,
+        params: &Params,
+        password: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), argon2::Error> {
+        let argon2 = Argon2::new(Algorithm::Argon2id, version, params.clone());
+        let blocks = params.block_count();
+        let ours = blocks == self.params.block_count();
+        let kept = if ours {
+            self.memories
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop()
+        } else {
+            None
+        };
+        // argon2 writes every block before it reads it, so a memory used before needs no
+        // clearing: what it held cannot reach the output.
+        let mut memory = kept.unwrap_or_else(|| vec![Block::default(); blocks]);
+        let computed = argon2.hash_password_into_with_memory(password, salt, out, &mut memory);
+        if ours {
+            let mut memories = self.memories.lock().unwrap_or_else(PoisonError::into_inner);
+            if memories.len() < KEPT_MEMORIES {
+                memories.push(memory);
+            }
+        }
+        computed
     }
 
     fn beyond_ceiling(&self, stored: &Params) -> bool {
@@ -194,6 +272,8 @@ impl fmt::Debug for PasswordHasher {
 
 #[cfg(test)]
 mod tests {
+    use argon2::PasswordHasher as _;
+
     use super::*;
 
     const PW: &str = "correct horse battery";
@@ -395,5 +475,73 @@ mod tests {
         assert!(!shown.contains('$'), "{shown}");
         let err = PasswordRejected::TooShort;
         assert_eq!(err.to_string(), "password is shorter than 8 bytes");
+    }
+
+    #[test]
+    fn our_phc_strings_verify_with_the_argon2_crate_and_its_with_ours() {
+        use argon2::PasswordVerifier as _;
+        let hasher = fast();
+        let ours = hasher.hash(PW).unwrap();
+        let parsed = phc::PasswordHash::new(ours.as_str()).unwrap();
+        let theirs_verifier = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        );
+        assert!(
+            theirs_verifier
+                .verify_password(PW.as_bytes(), &parsed)
+                .is_ok()
+        );
+        assert!(
+            theirs_verifier
+                .verify_password(b"wrong password", &parsed)
+                .is_err()
+        );
+        let theirs = raw(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        );
+        assert_eq!(hasher.verify(PW, &theirs), MATCH);
+    }
+
+    #[test]
+    fn a_reused_memory_changes_no_answer() {
+        let hasher = fast();
+        let right = hasher.hash(PW).unwrap();
+        let other = hasher.hash("another password entirely").unwrap();
+        for _ in 0..5 {
+            assert_eq!(hasher.verify(PW, &right), MATCH);
+            assert_eq!(
+                hasher.verify("wrong password", &right),
+                PasswordCheck::Mismatch
+            );
+            assert_eq!(hasher.verify("another password entirely", &other), MATCH);
+            assert_eq!(hasher.verify(PW, &other), PasswordCheck::Mismatch);
+        }
+        // One hash at a time: one memory kept, shared by the clones.
+        let clone = hasher.clone();
+        assert_eq!(clone.verify(PW, &right), MATCH);
+        assert_eq!(hasher.memories.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn kept_memories_are_bounded_and_other_costs_are_not_kept() {
+        let hasher = fast();
+        let handles: Vec<_> = (0..3 * KEPT_MEMORIES)
+            .map(|_| {
+                let hasher = hasher.clone();
+                std::thread::spawn(move || hasher.hash(PW).unwrap())
+            })
+            .collect();
+        for handle in handles {
+            let _ = handle.join().unwrap();
+        }
+        assert!(hasher.memories.lock().unwrap().len() <= KEPT_MEMORIES);
+        let before = hasher.memories.lock().unwrap().len();
+        let bigger = hash_with(128, 1, 1);
+        assert_eq!(hasher.verify(PW, &bigger), MATCH);
+        assert_eq!(hasher.memories.lock().unwrap().len(), before);
     }
 }
