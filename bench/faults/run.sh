@@ -4,7 +4,8 @@
 # PostgreSQL and Redis servers in scratch directories and stop, kill and restart them and
 # `keycard serve`; the shared servers on 5432 and 6379 are not touched.
 #
-#   outage        Redis, then PostgreSQL, stopped for OUTAGE seconds under load, in each mode
+#   outage        Redis, PostgreSQL (holding everything), PostgreSQL (holding the users beside
+#                 Redis), each stopped for OUTAGE seconds under load, in each mode
 #   crash         keycard serve killed with SIGKILL KILLS times under load, on SQLite,
 #                 PostgreSQL and PostgreSQL + Redis, in each mode; the ledger checked each time
 #   slow-headers  slow-header attackers past the connection limit while clients are served

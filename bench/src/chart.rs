@@ -147,7 +147,7 @@ fn nice_ceiling(value: f64) -> f64 {
 }
 
 fn format_number(value: f64) -> String {
-    if value >= 10.0 || value == 0.0 {
+    if value >= 10.0 || value.fract() == 0.0 {
         format!("{value:.0}")
     } else {
         format!("{value:.1}")
@@ -155,7 +155,9 @@ fn format_number(value: f64) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

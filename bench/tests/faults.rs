@@ -82,6 +82,16 @@ async fn redis_stopped_under_load_is_503_then_served_again_in_every_mode() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_of_the_users_stopped_beside_redis_is_503_then_served_again_in_every_mode() {
+    if skipped("redis", "the PostgreSQL-beside-Redis outage drill")
+        || skipped("postgres", "the PostgreSQL-beside-Redis outage drill")
+    {
+        return;
+    }
+    store_outage(Down::PostgresBesideRedis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_under_load_is_503_then_served_again_in_every_mode() {
     if skipped("postgres", "the PostgreSQL outage drill") {
         return;

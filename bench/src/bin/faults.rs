@@ -54,8 +54,13 @@ struct Args {
 enum Drill {
     /// A store stopped under load and started again.
     Outage {
-        /// The stores to stop: redis (sessions in Redis), postgres (everything in it).
-        #[arg(long, value_delimiter = ',', default_value = "redis,postgres")]
+        /// The stores to stop: redis (sessions in Redis), postgres (everything in it),
+        /// postgres-users (users in PostgreSQL, sessions in Redis).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "redis,postgres,postgres-users"
+        )]
         down: Vec<String>,
         /// Seconds of load before the outage.
         #[arg(long, default_value_t = 10)]
@@ -144,7 +149,12 @@ async fn run(args: &Args, binary: PathBuf) -> Result<u64, Box<dyn std::error::Er
                 let down = match down.as_str() {
                     "redis" => Down::Redis,
                     "postgres" => Down::Postgres,
-                    other => return Err(format!("--down {other}: redis or postgres").into()),
+                    "postgres-users" => Down::PostgresBesideRedis,
+                    other => {
+                        return Err(
+                            format!("--down {other}: redis, postgres or postgres-users").into()
+                        );
+                    }
                 };
                 for &mode in &args.modes {
                     let report = outage(&OutageSpec {

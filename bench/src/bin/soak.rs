@@ -158,23 +158,31 @@ async fn soak(args: &Args) -> Result<u64, Box<dyn std::error::Error>> {
     let mut samples = Vec::new();
     for window in 0..windows {
         control.set_phase(usize::try_from(window)?);
-        tokio::time::sleep_until((start + Duration::from_secs((window + 1) * args.window)).into()).await;
+        tokio::time::sleep_until((start + Duration::from_secs((window + 1) * args.window)).into())
+            .await;
         let rss_mib = resident_mib(pid)?;
         // Requests still in flight land in the next window; this one is complete enough.
-        let ops = [Op::Me, Op::Sessions, Op::Refresh, Op::Login, Op::Logout, Op::Revoked]
-            .into_iter()
-            .filter_map(|op| {
-                let latencies = tally.latencies(usize::try_from(window).ok()?, op);
-                (!latencies.is_empty()).then(|| {
-                    (
-                        op,
-                        ms(percentile(&latencies, 0.5)),
-                        ms(percentile(&latencies, 0.99)),
-                        latencies.len(),
-                    )
-                })
+        let ops = [
+            Op::Me,
+            Op::Sessions,
+            Op::Refresh,
+            Op::Login,
+            Op::Logout,
+            Op::Revoked,
+        ]
+        .into_iter()
+        .filter_map(|op| {
+            let latencies = tally.latencies(usize::try_from(window).ok()?, op);
+            (!latencies.is_empty()).then(|| {
+                (
+                    op,
+                    ms(percentile(&latencies, 0.5)),
+                    ms(percentile(&latencies, 0.99)),
+                    latencies.len(),
+                )
             })
-            .collect();
+        })
+        .collect();
         samples.push(Sample {
             at: start.elapsed().as_secs_f64(),
             rss_mib,
@@ -222,20 +230,28 @@ fn resident_mib(pid: u32) -> Result<f64, Box<dyn std::error::Error>> {
 }
 
 fn p99_of(sample: &Sample, op: Op) -> Option<f64> {
-    sample.ops.iter().find(|(o, ..)| *o == op).map(|(_, _, p99, _)| *p99)
+    sample
+        .ops
+        .iter()
+        .find(|(o, ..)| *o == op)
+        .map(|(_, _, p99, _)| *p99)
 }
 
 /// One row per minute: the worst window's p99 per operation, requests, memory.
 fn print_minutes(samples: &[Sample], window: u64) {
     let per_minute = usize::try_from((60 / window.max(1)).max(1)).unwrap_or(1);
-    println!("\n| minute | requests | me p99 | sessions p99 | refresh p99 | login p99 | logout p99 | RSS |");
+    println!(
+        "\n| minute | requests | me p99 | sessions p99 | refresh p99 | login p99 | logout p99 | RSS |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (minute, chunk) in samples.chunks(per_minute).enumerate() {
         let worst = |op: Op| {
             chunk
                 .iter()
                 .filter_map(|s| p99_of(s, op))
-                .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))))
+                .fold(None, |acc: Option<f64>, v| {
+                    Some(acc.map_or(v, |a| a.max(v)))
+                })
                 .map_or_else(|| "-".to_owned(), |v| format!("{v:.1} ms"))
         };
         let requests: usize = chunk.iter().flat_map(|s| s.ops.iter().map(|o| o.3)).sum();

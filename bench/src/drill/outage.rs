@@ -1,5 +1,6 @@
-//! The outage drill: the session store (Redis, or PostgreSQL when it holds everything)
-//! stopped under mixed load, started again, and the same server process serving again.
+//! The outage drill: a store stopped under mixed load (Redis holding the sessions,
+//! PostgreSQL holding everything, or PostgreSQL holding the users beside Redis), started
+//! again, and the same server process serving again.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +21,8 @@ pub enum Down {
     Redis,
     /// Everything in PostgreSQL; PostgreSQL is stopped.
     Postgres,
+    /// Users in PostgreSQL, sessions in Redis; PostgreSQL is stopped.
+    PostgresBesideRedis,
 }
 
 impl Down {
@@ -28,6 +31,7 @@ impl Down {
         match self {
             Self::Redis => "redis",
             Self::Postgres => "postgres",
+            Self::PostgresBesideRedis => "postgres (users; sessions in redis)",
         }
     }
 }
@@ -80,7 +84,7 @@ pub async fn outage(spec: &OutageSpec) -> Result<OutageReport, DrillError> {
     let postgres = PrivatePostgres::start().await?;
     postgres.create_database("keycard").await?;
     let mut redis = match spec.down {
-        Down::Redis => Some(PrivateRedis::start().await?),
+        Down::Redis | Down::PostgresBesideRedis => Some(PrivateRedis::start().await?),
         Down::Postgres => None,
     };
     let server = KeycardProcess::start(ServerSpec {
@@ -106,14 +110,14 @@ pub async fn outage(spec: &OutageSpec) -> Result<OutageReport, DrillError> {
     tokio::time::sleep(spec.before).await;
     control.set_expect(Expect::Degraded);
     control.set_phase(OUTAGE);
-    match redis.as_mut() {
-        Some(redis) => redis.stop()?,
-        None => postgres.stop()?,
+    match (spec.down, redis.as_mut()) {
+        (Down::Redis, Some(redis)) => redis.stop()?,
+        _ => postgres.stop()?,
     }
     tokio::time::sleep(spec.outage).await;
-    match redis.as_mut() {
-        Some(redis) => redis.resume().await?,
-        None => postgres.resume().await?,
+    match (spec.down, redis.as_mut()) {
+        (Down::Redis, Some(redis)) => redis.resume().await?,
+        _ => postgres.resume().await?,
     }
     control.set_phase(RECOVERING);
     let resumed = Instant::now();
