@@ -143,15 +143,32 @@ pub fn request_tracing() -> Option<TraceLayer<SharedClassifier<ServerErrorsAsFai
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains in-flight
-/// requests (at most [`DRAIN_TIMEOUT`]) and returns. The connection limits are the
+/// requests (at most [`DRAIN_TIMEOUT`]; open revocation streams end at once) and returns. The connection limits are the
 /// settings' (see [`connections`]).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app = router(state.clone());
+    serve_state(listener, app, state, shutdown).await
+}
+
+/// Serves `router` (the application's routes, perhaps changed) over `state` as [`run`]
+/// does: the connection limits are the settings', and when `shutdown` completes the
+/// state is told to drain, which ends the open revocation streams.
+pub async fn serve_state(
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let limits = state.settings().connections;
-    serve(listener, router(state), limits, shutdown).await
+    let shutdown = async move {
+        shutdown.await;
+        state.start_draining();
+    };
+    serve(listener, router, limits, shutdown).await
 }
 
 /// Serves any router as [`run`] does: for tests that add their own routes to [`layered`].

@@ -215,3 +215,21 @@ async fn resuming_sends_only_what_was_missed_or_a_snapshot() {
         assert_eq!(event.data["revocations"].as_array().unwrap().len(), 2);
     }
 }
+
+#[tokio::test]
+async fn a_shutdown_ends_open_streams_so_the_drain_does_not_wait_for_them() {
+    let (_dir, server) = start().await;
+    let mut reader = open(&server, None).await;
+    assert_eq!(reader.next().await.event, "snapshot");
+    // Without ending the stream, the drain would wait for this client until its timeout
+    // (30 s), and the client would keep hearing heartbeats from a server going away.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), server.stop()).await;
+    stopped
+        .expect("the server drained within 10 s with a revocation stream open")
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Ok(Some(_)) = reader.response.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended when the server shut down");
+}

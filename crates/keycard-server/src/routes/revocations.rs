@@ -8,7 +8,8 @@
 //! `Last-Event-ID` gets only what it missed, or a fresh snapshot when that id is too old or
 //! from before a restart. While this instance's own feed is stale it sends no heartbeat, so
 //! its verifiers go stale too rather than trust a stream that may be missing revocations.
-//! A client too slow to keep up is disconnected (and resumes by its last id).
+//! A client too slow to keep up is disconnected (and resumes by its last id); so is every
+//! client when the server starts shutting down, so the drain does not wait for them.
 //!
 //! ```sh
 //! curl -N -u "verifier:$SECRET" http://127.0.0.1:8080/v1/revocations
@@ -81,18 +82,22 @@ pub async fn revocations(
     };
     tracing::info!(client = %client.id, "revocation stream opened");
     let (sender, receiver) = mpsc::channel(64);
-    tokio::spawn(stream(auth, first, listener, sender));
+    tokio::spawn(stream(auth, first, listener, sender, state.drained()));
     Ok(Sse::new(ReceiverStream::new(receiver)))
 }
 
 /// Sends `first`, then every applied revocation and the heartbeats, until the client goes
-/// away or falls too far behind.
+/// away, falls too far behind, or the server starts shutting down (the client resumes
+/// elsewhere, or here after the restart, by its last id; meanwhile it hears no heartbeat
+/// and goes stale, as it should).
 async fn stream(
     auth: Auth,
     first: Vec<Event>,
     mut listener: broadcast::Receiver<Applied>,
     sender: mpsc::Sender<Result<Event, Infallible>>,
+    drained: impl Future<Output = ()>,
 ) {
+    let mut drained = std::pin::pin!(drained);
     for event in first {
         if sender.send(Ok(event)).await.is_err() {
             return;
@@ -101,6 +106,7 @@ async fn stream(
     let mut ticks = tokio::time::interval(HEARTBEAT_EVERY);
     loop {
         let event = tokio::select! {
+            () = &mut drained => return,
             applied = listener.recv() => match applied {
                 Ok(applied) => revocation_event(&applied),
                 // Too far behind (or shutting down): the client resumes by its last id.

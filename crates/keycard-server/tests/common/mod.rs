@@ -119,8 +119,7 @@ impl TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let routes = customise(app::routes(state.auth().settings().mode));
         let router = app::layered(routes, state.clone());
-        let limits = state.settings().connections;
-        let task = tokio::spawn(app::serve(listener, router, limits, async {
+        let task = tokio::spawn(app::serve_state(listener, router, state.clone(), async {
             let _ = stopped.await;
         }));
         Self {
