@@ -11,7 +11,9 @@
 //! - a dead family or an unknown token is 401;
 //! - a family whose user is gone or disabled, or that was created before the user's
 //!   `not_before` (a logout everywhere or a disable that raced its login), is ended and
-//!   refused: a refresh token never outlives its account.
+//!   refused: a refresh token never outlives its account. When the user store cannot
+//!   answer, the fresh revocation memory decides instead (see `refuse_if_account_ended`),
+//!   so a user-store outage does not burn the rotation it follows.
 
 use keycard_core::UnixTime;
 use keycard_core::audit::AuditKind;
@@ -105,12 +107,41 @@ impl Auth {
 
     /// Ends the family and refuses if its account is gone or disabled, or the family was
     /// created before the account's `not_before`.
+    ///
+    /// The rotation is already in the session store when this runs. If the user store
+    /// cannot answer, refusing would leave the client holding the predecessor, and its
+    /// retries past the grace window (or its replays) would read as reuse and end the
+    /// family: an outage of the user store alone would sign hybrid clients out. So while
+    /// the revocation feed is fresh, memory answers instead: every disable, logout
+    /// everywhere and password change revokes its user's earlier sessions and every ended
+    /// session is revoked, and a fresh feed has delivered them all. A stale feed refuses
+    /// (503), as everywhere else.
     async fn refuse_if_account_ended(
         &self,
         session: &Session,
         now: UnixTime,
     ) -> Result<(), AuthError> {
-        let user = self.stores().users.load_user(&session.user_id).await?;
+        let user = match self.stores().users.load_user(&session.user_id).await {
+            Ok(user) => user,
+            Err(error) => {
+                let error = AuthError::from(error);
+                let vouched = matches!(error, AuthError::Unavailable(_))
+                    && self.caches_trusted()
+                    && self
+                        .revocations()
+                        .check(
+                            Some(session.id.as_str()),
+                            Some(session.user_id.as_str()),
+                            Some(session.created_at),
+                        )
+                        .is_ok();
+                if !vouched {
+                    return Err(error);
+                }
+                tracing::warn!(session = %session.id, user = %session.user_id, %error, "user store unavailable: refresh allowed on the fresh revocation memory");
+                return Ok(());
+            }
+        };
         let rule = match user {
             None => "unknown_user",
             Some(user) if user.disabled => "user_disabled",

@@ -246,3 +246,69 @@ async fn postgres_going_away_is_503_and_coming_back_needs_no_restart() {
     assert_eq!(created.status(), StatusCode::CREATED);
     server.stop().await.unwrap();
 }
+
+/// A refresh rotates the family in the session store before it checks the account in the
+/// user store. With the user store down and the revocation feed (on Redis) fresh, the
+/// fresh revocation memory vouches for the account, so the client gets the successor the
+/// store now holds; refusing would leave it holding the predecessor, and its retries past
+/// the grace window would read as reuse and sign it out.
+#[tokio::test]
+async fn the_users_store_going_away_does_not_burn_hybrid_refreshes() {
+    if !Backend::PostgresRedis
+        .available("the_users_store_going_away_does_not_burn_hybrid_refreshes")
+    {
+        return;
+    }
+    let postgres = postgres_url();
+    let mut proxy = Proxy::start(host_port(&postgres).parse().unwrap());
+    let dir = scratch("outage-users");
+    let server = start_on(
+        &through(&postgres, &proxy),
+        &redis_url(),
+        ServeArgs {
+            mode: Some(Mode::Hybrid),
+            ..args(dir.path())
+        },
+        Arc::new(SystemClock),
+    )
+    .await;
+    let login: Value = register_and_login(&server).await.json().await.unwrap();
+    let mut refresh = login["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed = |token: String| {
+        let server = &server;
+        async move {
+            tokio::time::timeout(
+                ANSWER_WITHIN,
+                client()
+                    .post(server.url("/v1/token/refresh"))
+                    .json(&json!({ "refresh_token": token }))
+                    .send(),
+            )
+            .await
+            .expect("an answer in time")
+            .unwrap()
+        }
+    };
+
+    proxy.stop();
+    // More refreshes than the replays a grace window allows: each must rotate.
+    for attempt in 0..5 {
+        let response = refreshed(refresh.clone()).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "refresh {attempt} with the users' PostgreSQL down"
+        );
+        let body: Value = response.json().await.unwrap();
+        refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+
+    proxy.restart();
+    let response = refreshed(refresh).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the chain continues after"
+    );
+    server.stop().await.unwrap();
+}
