@@ -73,10 +73,17 @@ impl Answer {
         } else {
             "no response"
         };
+        // reqwest's message names only the request; the causes say what happened.
+        let mut text = format!("{kind}: {error}");
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            text.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
         Self {
             status: None,
             retry_after: false,
-            error: Some(format!("{kind}: {error}")),
+            error: Some(text),
         }
     }
 }
