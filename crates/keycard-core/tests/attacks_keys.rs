@@ -111,6 +111,22 @@ fn small_rsa_moduli_are_weak_keys() {
     }
 }
 
+/// A modulus of no bytes, or of zero bytes only, is a weak key, public or private (afl
+/// found that an empty one made the bit count underflow: a panic in a debug build, a
+/// wrapped count that passed the size check in a release build).
+#[test]
+fn empty_and_zero_rsa_moduli_are_weak_keys() {
+    for n in ["", "AAAA"] {
+        let public = json!({"kty": "RSA", "alg": "RS256", "n": n, "e": "AQAB"});
+        let err = Key::from_jwk_json(&public.to_string(), None).unwrap_err();
+        assert_eq!(err.rule(), "weak_key", "public, n = {n:?}");
+        let private = json!({"kty": "RSA", "alg": "RS256", "n": n, "e": "AQAB",
+            "d": "AQAB", "p": "AQAB", "q": "AQAB", "dp": "AQAB", "dq": "AQAB", "qi": "AQAB"});
+        let err = Key::from_jwk_json(&private.to_string(), None).unwrap_err();
+        assert_eq!(err.rule(), "weak_key", "private, n = {n:?}");
+    }
+}
+
 /// A JWK naming `none` (in any spelling) or an algorithm Keycard does not implement.
 #[test]
 fn jwk_with_alg_none_is_unsupported() {

@@ -82,7 +82,10 @@ impl RsaKey {
         private: Option<RsaPrivateParts>,
     ) -> Result<Self, KeyError> {
         let n = strip_zeros(n);
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        // An empty (or all-zero) modulus has no bits; `len * 8 - 8` would underflow.
+        let bits = n
+            .first()
+            .map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize);
         if bits < MIN_RSA_BITS {
             return Err(KeyError::WeakKey(format!(
                 "RSA modulus of {bits} bits; at least {MIN_RSA_BITS} required"
