@@ -171,7 +171,7 @@ async fn run(args: &Args, binary: PathBuf) -> Result<u64, Box<dyn std::error::Er
                         "| {} | {mode} | {} | {} | {:.1} s | {:.1} s | {} |",
                         down.name(),
                         report.tally.total(),
-                        report.tally.count_all(1, Outcome::Unavailable),
+                        report.tally.count_everywhere(Outcome::Unavailable),
                         report.tally.slowest(1).as_secs_f64(),
                         report.recovered_in.as_secs_f64(),
                         report.violations

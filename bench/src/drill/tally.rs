@@ -214,6 +214,20 @@ impl Tally {
             .unwrap_or(0)
     }
 
+    /// Requests with `outcome`, whatever the phase and operation.
+    pub fn count_everywhere(&self, outcome: Outcome) -> u64 {
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        counts
+            .outcomes
+            .iter()
+            .filter(|((_, _, o), _)| *o == outcome)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// Requests in `phase` with `outcome`, whatever the operation.
     pub fn count_all(&self, phase: usize, outcome: Outcome) -> u64 {
         let counts = self
