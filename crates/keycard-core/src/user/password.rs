@@ -142,7 +142,7 @@ impl PasswordHasher {
         let mut salt = [0u8; SALT_BYTES];
         aws_lc_rs::rand::fill(&mut salt).map_err(|_| KeyError::Crypto("random source failed"))?;
         let failed = |_| KeyError::Crypto("argon2 hashing failed");
-        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        let mut out = [0u8; phc::Output::MAX_LENGTH];
         let out = out
             .get_mut(
                 ..self
