@@ -201,11 +201,6 @@ impl Worker {
         self
     }
 
-    /// The worker's ledger.
-    pub fn ledger(&self) -> &Ledger {
-        &self.ledger
-    }
-
     /// The worker's ledger, to continue after a restart.
     pub fn ledger_mut(&mut self) -> &mut Ledger {
         &mut self.ledger

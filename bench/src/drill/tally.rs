@@ -180,56 +180,26 @@ impl Tally {
 
     /// Requests with a violating outcome.
     pub fn violations(&self) -> u64 {
-        let counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        counts
-            .outcomes
-            .iter()
-            .filter(|((_, _, outcome), _)| outcome.is_violation())
-            .map(|(_, n)| n)
-            .sum()
+        self.sum(|_, _, outcome| outcome.is_violation())
     }
 
     /// Every request counted.
     pub fn total(&self) -> u64 {
-        let counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        counts.outcomes.values().sum()
-    }
-
-    /// Requests of `op` with `outcome` in `phase`.
-    pub fn count(&self, phase: usize, op: Op, outcome: Outcome) -> u64 {
-        let counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        counts
-            .outcomes
-            .get(&(phase, op, outcome))
-            .copied()
-            .unwrap_or(0)
+        self.sum(|_, _, _| true)
     }
 
     /// Requests with `outcome`, whatever the phase and operation.
     pub fn count_everywhere(&self, outcome: Outcome) -> u64 {
-        let counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        counts
-            .outcomes
-            .iter()
-            .filter(|((_, _, o), _)| *o == outcome)
-            .map(|(_, n)| n)
-            .sum()
+        self.sum(|_, _, o| o == outcome)
     }
 
     /// Requests in `phase` with `outcome`, whatever the operation.
     pub fn count_all(&self, phase: usize, outcome: Outcome) -> u64 {
+        self.sum(|p, _, o| p == phase && o == outcome)
+    }
+
+    /// Requests whose phase, operation and outcome pass `counted`.
+    fn sum(&self, counted: impl Fn(usize, Op, Outcome) -> bool) -> u64 {
         let counts = self
             .counts
             .lock()
@@ -237,7 +207,7 @@ impl Tally {
         counts
             .outcomes
             .iter()
-            .filter(|((p, _, o), _)| *p == phase && *o == outcome)
+            .filter(|((phase, op, outcome), _)| counted(*phase, *op, *outcome))
             .map(|(_, n)| n)
             .sum()
     }
