@@ -8,7 +8,8 @@
 #                 Redis), each stopped for OUTAGE seconds under load, in each mode
 #   crash         keycard serve killed with SIGKILL KILLS times under load, on SQLite,
 #                 PostgreSQL and PostgreSQL + Redis, in each mode; the ledger checked each time
-#   slow-headers  slow-header attackers past the connection limit while clients are served
+#   slow-headers  slow-header attackers (127.0.0.2) past the connection limit while clients
+#                 (127.0.0.1) are served: once with the per-address limit off, once with it
 #
 # Usage: bench/faults/run.sh [outage|crash|slow-headers ...]   (default: all three)
 # Environment (defaults in brackets): SKIP_BUILD [0]  WORKERS [8]  OUTAGE [15]  KILLS [5]
@@ -30,7 +31,10 @@ for drill in "${drills[@]}"; do
     case "$drill" in
         outage) args=(outage --outage "${OUTAGE:-15}") ;;
         crash) args=(crash --kills "${KILLS:-5}") ;;
-        slow-headers) args=(slow-headers) ;;
+        slow-headers)
+            "$target/faults" --keycard "$target/keycard" --workers "$workers" slow-headers --per-address 0 || status=$?
+            echo
+            args=(slow-headers) ;;
         *) echo "unknown drill $drill: outage, crash or slow-headers" >&2; exit 2 ;;
     esac
     "$target/faults" --keycard "$target/keycard" --workers "$workers" "${args[@]}" || status=$?

@@ -19,6 +19,7 @@ use clap::Parser;
 use keycard_server::config::{ServeArgs, Settings};
 use keycard_server::connections;
 use keycard_server::routes::health;
+use prometheus_client::metrics::counter::Counter;
 
 /// Serve Keycard's `/healthz` handler with nothing around it.
 #[derive(Debug, Parser)]
@@ -48,7 +49,8 @@ async fn main() -> std::io::Result<()> {
             let defaults = Settings::resolve(ServeArgs::default())
                 .map_err(std::io::Error::other)?
                 .connections;
-            connections::serve(listener, router, defaults, std::future::pending()).await
+            let refused = Counter::default();
+            connections::serve(listener, router, defaults, refused, std::future::pending()).await
         }
     }
 }

@@ -5,6 +5,7 @@
 //! target/release/faults outage               # Redis, then PostgreSQL, down in each mode
 //! target/release/faults crash                # kill -9 on SQLite, PostgreSQL, PostgreSQL + Redis
 //! target/release/faults slow-headers         # slow-header attackers past the connection limit
+//! target/release/faults slow-headers --per-address 0   # the same without the per-address limit
 //! ```
 //! `bench/faults/run.sh` runs all three at length. Each prints a Markdown table, the
 //! details of any violation, and exits 1 if there was one. The stores are private
@@ -95,6 +96,11 @@ enum Drill {
         /// The server's header read timeout, in seconds.
         #[arg(long, default_value_t = 2)]
         header_read_timeout: u64,
+        /// The server's per-address connection limit (0: off). The attackers share one
+        /// address, the clients another: more than twice the clients, since a client's
+        /// closed connection may still count while its next one is accepted.
+        #[arg(long, default_value_t = 16)]
+        per_address: usize,
         /// Seconds of load without the attack, then with it.
         #[arg(long, default_value_t = 15)]
         each: u64,
@@ -234,18 +240,20 @@ async fn run(args: &Args, binary: PathBuf) -> Result<u64, Box<dyn std::error::Er
             max_connections,
             attackers,
             header_read_timeout,
+            per_address,
             each,
         } => {
             println!(
-                "| mode | /v1/me p50 quiet | p99 quiet | p50 under attack | p99 under attack | attackers cut | longest hold | violations |"
+                "| mode | per address | /v1/me p50 quiet | p99 quiet | p50 under attack | p99 under attack | attackers cut | refused when accepted | longest hold | violations |"
             );
-            println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+            println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             for &mode in &args.modes {
                 let report = slow_headers(&SlowSpec {
                     binary: binary.clone(),
                     mode,
                     max_connections: *max_connections,
                     header_read_timeout: *header_read_timeout,
+                    per_address: Some(*per_address),
                     attackers: *attackers,
                     workers: args.workers,
                     each: Duration::from_secs(*each),
@@ -260,13 +268,18 @@ async fn run(args: &Args, binary: PathBuf) -> Result<u64, Box<dyn std::error::Er
                         format!("{:.1} ms", percentile(all, p).as_secs_f64() * 1000.0)
                     }
                 };
+                let per_address = match per_address {
+                    0 => "off".to_owned(),
+                    n => n.to_string(),
+                };
                 println!(
-                    "| {mode} | {} | {} | {} | {} | {} | {:.1} s | {} |",
+                    "| {mode} | {per_address} | {} | {} | {} | {} | {} | {} | {:.1} s | {} |",
                     ms(&quiet, 0.5),
                     ms(&quiet, 0.99),
                     ms(&attacked, 0.5),
                     ms(&attacked, 0.99),
                     report.attackers_cut,
+                    report.attackers_refused,
                     report.longest_hold_ms as f64 / 1000.0,
                     report.violations
                 );

@@ -1,10 +1,14 @@
-//! The slow-headers drill: attackers that send a request's headers a byte at a time hold
-//! every connection the server allows (and reconnect as soon as they are cut), while
-//! normal clients send mixed load. The server's header read timeout cuts the attackers;
-//! its connection limit keeps them from exhausting its sockets; the normal clients, each
-//! request on a new connection that must wait its turn in the backlog like the
-//! attackers', are all served, later than without the attack.
+//! The slow-headers drill: attackers on one host (127.0.0.2: Linux answers all of
+//! 127.0.0.0/8 on loopback) send a request's headers a byte at a time on more connections
+//! than the server allows (and reconnect as soon as they are cut), while normal clients at
+//! 127.0.0.1 send mixed load, each request on a new connection. The server's header read
+//! timeout cuts the attackers; its connection limit keeps them from exhausting its
+//! sockets; its per-address limit keeps them to their share of the slots, so the clients
+//! are served as if there were no attack. With the per-address limit off, the clients are
+//! still all served, but each new connection waits its turn in the backlog behind the
+//! attackers'.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +33,8 @@ pub struct SlowSpec {
     pub max_connections: usize,
     /// The server's `header_read_timeout`, in seconds.
     pub header_read_timeout: u64,
+    /// The server's `max_connections_per_address` (0: off); `None` leaves its default.
+    pub per_address: Option<usize>,
     /// Attacking connections held at once (more than `max_connections`).
     pub attackers: usize,
     /// Normal clients.
@@ -47,12 +53,18 @@ pub struct SlowReport {
     pub tally: Arc<Tally>,
     /// Attacking connections the server closed.
     pub attackers_cut: u64,
+    /// Of those, the ones closed as soon as accepted (the per-address limit), as the
+    /// server's `/metrics` counted them.
+    pub attackers_refused: u64,
     /// The longest an attacking connection was held open, in milliseconds.
     pub longest_hold_ms: u64,
     /// Broken promises: the tally's violations, plus an attacker held far longer than its
     /// turn in the backlog and the header read timeout, plus nothing served under attack.
     pub violations: u64,
 }
+
+/// The attacking host.
+const ATTACKER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 
 /// Runs one slow-headers drill (SQLite).
 pub async fn slow_headers(spec: &SlowSpec) -> Result<SlowReport, DrillError> {
@@ -62,6 +74,9 @@ pub async fn slow_headers(spec: &SlowSpec) -> Result<SlowReport, DrillError> {
         "--header-read-timeout={}s",
         spec.header_read_timeout
     ));
+    if let Some(per_address) = spec.per_address {
+        extra.push(format!("--max-connections-per-address={per_address}"));
+    }
     let server = KeycardProcess::start(ServerSpec {
         binary: spec.binary.clone(),
         mode: spec.mode,
@@ -86,19 +101,17 @@ pub async fn slow_headers(spec: &SlowSpec) -> Result<SlowReport, DrillError> {
     let stop = Arc::new(AtomicBool::new(false));
     let cut = Arc::new(AtomicU64::new(0));
     let longest = Arc::new(AtomicU64::new(0));
-    let port = server
+    let target: SocketAddr = server
         .base()
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|_| DrillError::new(format!("{} is not an address", server.base())))?;
     let attackers: Vec<_> = (0..spec.attackers)
         .map(|_| {
-            let (stop, cut, longest, port) =
-                (stop.clone(), cut.clone(), longest.clone(), port.clone());
+            let (stop, cut, longest) = (stop.clone(), cut.clone(), longest.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::SeqCst) {
-                    if let Some(held) = dribble(&port, &stop).await {
+                    if let Some(held) = dribble(target, &stop).await {
                         cut.fetch_add(1, Ordering::SeqCst);
                         longest.fetch_max(
                             held.as_millis().try_into().unwrap_or(u64::MAX),
@@ -136,6 +149,7 @@ pub async fn slow_headers(spec: &SlowSpec) -> Result<SlowReport, DrillError> {
     Ok(SlowReport {
         tally,
         attackers_cut: cut.load(Ordering::SeqCst),
+        attackers_refused: refused_connections(&server.base()).await?,
         longest_hold_ms,
         violations,
     })
@@ -144,10 +158,10 @@ pub async fn slow_headers(spec: &SlowSpec) -> Result<SlowReport, DrillError> {
 /// One attacking connection: the start of a request, then a header byte every 200 ms
 /// until the server closes it. How long it was held once connected; `None` when it could
 /// not connect or the drill ended first.
-async fn dribble(port: &str, stop: &AtomicBool) -> Option<Duration> {
-    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
-        .await
-        .ok()?;
+async fn dribble(target: SocketAddr, stop: &AtomicBool) -> Option<Duration> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind(SocketAddr::new(ATTACKER, 0)).ok()?;
+    let mut stream = socket.connect(target).await.ok()?;
     let since = Instant::now();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
@@ -169,4 +183,20 @@ async fn dribble(port: &str, stop: &AtomicBool) -> Option<Duration> {
             }
         }
     }
+}
+
+/// The server's count of connections its per-address limit closed.
+async fn refused_connections(base: &str) -> Result<u64, DrillError> {
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|error| DrillError::new(format!("reading {base}/metrics: {error}")))?
+        .text()
+        .await
+        .map_err(|error| DrillError::new(format!("reading {base}/metrics: {error}")))?;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("keycard_connections_refused_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| DrillError::new("no keycard_connections_refused_total in /metrics"))
 }

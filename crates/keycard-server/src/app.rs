@@ -17,8 +17,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Mode;
+use crate::connections;
 pub use crate::connections::DRAIN_TIMEOUT;
-use crate::connections::{self, Connections};
 use crate::error::{WebError, problem_for_bare_errors};
 use crate::metrics;
 use crate::routes::{health, login, logout, me, token, users, well_known};
@@ -143,8 +143,8 @@ pub fn request_tracing() -> Option<TraceLayer<SharedClassifier<ServerErrorsAsFai
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains in-flight
-/// requests (at most [`DRAIN_TIMEOUT`]; open revocation streams end at once) and returns. The connection limits are the
-/// settings' (see [`connections`]).
+/// requests (at most [`DRAIN_TIMEOUT`]; open revocation streams end at once) and returns.
+/// The connection limits are the settings' (see [`connections`]).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -163,20 +163,11 @@ pub async fn serve_state(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limits = state.settings().connections;
+    let limits = state.settings().connections.clone();
+    let refused = state.metrics().connections_refused();
     let shutdown = async move {
         shutdown.await;
         state.start_draining();
     };
-    serve(listener, router, limits, shutdown).await
-}
-
-/// Serves any router as [`run`] does: for tests that add their own routes to [`layered`].
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    limits: Connections,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    connections::serve(listener, router, limits, shutdown).await
+    connections::serve(listener, router, limits, refused, shutdown).await
 }

@@ -291,6 +291,10 @@ async fn hybrid_mode_end_to_end_with_instant_logout(backend: Backend) {
         server.url("/v1/token/refresh")
     );
     assert_eq!(doc["endpoints"]["login"], server.url("/v1/login"));
+    assert_eq!(
+        doc["endpoints"]["revocations"],
+        server.url("/v1/revocations")
+    );
 
     // The browser refreshes with its cookie, from its own origin.
     let response = same_origin(

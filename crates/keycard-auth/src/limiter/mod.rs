@@ -46,6 +46,7 @@ mod tests_shared;
 
 pub use local::LocalLimiter;
 use shared::SharedLimits;
+pub use table::ip_key;
 
 /// Which limit refused an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -75,8 +75,10 @@ impl<K: Hash + Eq + Copy> Table<K> {
     }
 }
 
-/// An IPv4 address as itself (IPv4-mapped IPv6 included); an IPv6 address by its /64.
-pub(super) fn ip_key(ip: IpAddr) -> u128 {
+/// An IPv4 address as itself (IPv4-mapped IPv6 included); an IPv6 address by its /64:
+/// one host commonly holds a whole /64, so counting its addresses one by one would let it
+/// walk past any per-address limit.
+pub fn ip_key(ip: IpAddr) -> u128 {
     match ip {
         IpAddr::V4(v4) => u128::from(v4.to_bits()),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

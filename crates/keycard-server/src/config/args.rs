@@ -172,6 +172,12 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYCARD_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
 
+    /// Connections one client address (IPv4, or IPv6 /64) may hold at once; past it a new
+    /// one is closed when accepted. Trusted proxies are not counted; 0 turns the limit off
+    /// [default: a tenth of `max_connections`, 100].
+    #[arg(long, env = "KEYCARD_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N")]
+    pub max_connections_per_address: Option<usize>,
+
     /// 32 random bytes, base64url (`keycard secret`): seals private keys in the store
     /// instead of 0600 files in the data dir. Prefer the environment variable to the flag.
     #[arg(

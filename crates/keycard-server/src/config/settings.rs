@@ -21,7 +21,7 @@ use keycard_store::open::StoreUrl;
 
 use super::args::ServeArgs;
 use super::values::TrustedProxies;
-use crate::connections::Connections;
+use crate::connections::{Connections, PerAddress};
 
 /// Why the settings cannot be used. The message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -79,10 +79,23 @@ fn connections(args: &ServeArgs) -> Result<Connections, ConfigError> {
     if !(1..=1_000_000).contains(&max_connections) {
         return Err(invalid("max_connections", "must be 1 to 1000000"));
     }
+    let per_address = args
+        .max_connections_per_address
+        .unwrap_or((max_connections / defaults::SLOTS_PER_ADDRESS_DIVISOR).max(1));
+    if per_address > max_connections {
+        return Err(invalid(
+            "max_connections_per_address",
+            "must be 0 (no limit) to max_connections",
+        ));
+    }
     Ok(Connections {
         header_read_timeout: Duration::from_secs(header_read_timeout),
         idle_timeout: Duration::from_secs(idle_timeout),
         max_connections,
+        per_address: PerAddress {
+            max: per_address,
+            exempt: args.trusted_proxies.clone().unwrap_or_default(),
+        },
     })
 }
 
@@ -141,6 +154,10 @@ pub mod defaults {
     pub const IDLE_TIMEOUT_SECS: u64 = 75;
     /// Connections served at once: below the usual open-file limit of 1024.
     pub const MAX_CONNECTIONS: usize = 1000;
+    /// Connections one client address may hold by default: `max_connections` divided by
+    /// this (at least 1), so 100 of the default 1000: far more than a browser opens (6 per
+    /// host over HTTP/1), room for dozens of browsers behind one NAT.
+    pub const SLOTS_PER_ADDRESS_DIVISOR: usize = 10;
 }
 
 impl Settings {

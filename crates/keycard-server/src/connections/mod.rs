@@ -9,7 +9,10 @@
 //!   (`idle.rs`), so an idle keep-alive connection does not hold its slot forever;
 //! - at most [`Connections::max_connections`] connections are served at once; past it the
 //!   loop stops accepting until one closes, so new clients wait in the kernel's backlog
-//!   instead of exhausting file descriptors and memory.
+//!   instead of exhausting file descriptors and memory;
+//! - one client address holds at most [`PerAddress::max`] of them (`per_address.rs`); a
+//!   connection past that is closed as soon as it is accepted, so one host cannot take
+//!   every slot and make everyone else wait in the backlog.
 //!
 //! Each request carries the peer's address as axum's `ConnectInfo`, as
 //! `into_make_service_with_connect_info` would give it. On shutdown the listener closes,
@@ -30,13 +33,17 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use prometheus_client::metrics::counter::Counter;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
 mod idle;
+mod per_address;
 
 use idle::Idle;
+use per_address::Holders;
+pub use per_address::PerAddress;
 
 /// After shutdown is signalled, how long in-flight requests get to finish before the
 /// server stops anyway.
@@ -47,7 +54,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The limits on connections (see the module documentation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connections {
     /// How long a client may take to send a request's headers.
     pub header_read_timeout: Duration,
@@ -55,14 +62,17 @@ pub struct Connections {
     pub idle_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Connections one client address may hold at once.
+    pub per_address: PerAddress,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains (see the module
-/// documentation).
+/// documentation). `refused` counts the connections closed by the per-address limit.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Connections,
+    refused: Counter,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -72,6 +82,7 @@ pub async fn serve(
         .header_read_timeout(limits.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let holders = Holders::new(limits.per_address.clone());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -96,15 +107,22 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(held) = holders.admit(peer.ip()) else {
+            // Closed unread: the slot's permit goes back with it.
+            refused.inc();
+            tracing::debug!(%peer, "connection refused: its address holds the most connections allowed");
+            drop((stream, permit));
+            continue;
+        };
         let connection = builder
-            .serve_connection_with_upgrades(io(stream, limits), service(router.clone(), peer))
+            .serve_connection_with_upgrades(io(stream, &limits), service(router.clone(), peer))
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }
-            drop(permit);
+            drop((held, permit));
         });
     }
     drop(listener);
@@ -118,7 +136,7 @@ pub async fn serve(
     Ok(())
 }
 
-fn io(stream: TcpStream, limits: Connections) -> TokioIo<Idle<TcpStream>> {
+fn io(stream: TcpStream, limits: &Connections) -> TokioIo<Idle<TcpStream>> {
     // Responses are written whole; waiting to coalesce them only adds latency.
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "TCP_NODELAY not set");

@@ -7,6 +7,9 @@
 //!   route; `route` is the matched route pattern (`/v1/sessions/{id}`), never the raw path,
 //!   so the series stay few whatever clients send; requests no route matched count under
 //!   `route="unmatched"`. `status` is the class: `2xx`, `4xx`...
+//! - `keycard_connections_refused_total`: connections closed when accepted because their
+//!   address held the most allowed (`max_connections_per_address`), by the serve loop
+//!   ([`crate::connections`]) through [`Metrics::connections_refused`].
 //! - `keycard_auth_check_duration_seconds`: a histogram of the time to decide whether a
 //!   request is authenticated, from 5 µs (a JWT verified in memory) to 100 ms (a slow
 //!   store), by [`Metrics::time_auth_check`].
@@ -60,6 +63,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     by_route: RwLock<HashMap<String, [Counter; 5]>>,
     auth_check: Histogram,
+    connections_refused: Counter,
 }
 
 impl Metrics {
@@ -78,13 +82,25 @@ impl Metrics {
             "Time to decide whether a request is authenticated.",
             auth_check.clone(),
         );
+        let connections_refused = Counter::default();
+        registry.register(
+            "keycard_connections_refused",
+            "Connections closed when accepted: their client address held the most allowed.",
+            connections_refused.clone(),
+        );
         auth.register(&mut registry);
         Self {
             registry,
             requests,
             by_route: RwLock::default(),
             auth_check,
+            connections_refused,
         }
+    }
+
+    /// The counter of connections the per-address limit closed, for the serve loop.
+    pub fn connections_refused(&self) -> Counter {
+        self.connections_refused.clone()
     }
 
     /// Starts timing an auth check; the time is recorded when the guard drops, so every

@@ -101,6 +101,7 @@ fn endpoints(settings: &Settings) -> Endpoints {
         me: settings.url("/v1/me"),
         password: settings.url("/v1/password"),
         readyz: settings.url("/readyz"),
+        revocations: settings.url(super::revocations::REVOCATIONS_PATH),
         revoke: settings.url(super::oauth::REVOKE_PATH),
         sessions: settings.url("/v1/sessions"),
         // Refresh tokens exist in hybrid mode only.

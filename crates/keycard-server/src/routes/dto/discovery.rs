@@ -89,6 +89,9 @@ pub struct Endpoints {
     pub password: String,
     /// `GET /readyz`.
     pub readyz: String,
+    /// `GET /v1/revocations`: the revocation feed as Server-Sent Events, for verifiers
+    /// (clients with the `revocations` permission).
+    pub revocations: String,
     /// `POST /v1/revoke`.
     pub revoke: String,
     /// `GET /v1/sessions`.
