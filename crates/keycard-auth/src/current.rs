@@ -1,6 +1,7 @@
 //! Who a request is: the session cookie in session mode, the bearer access token in jwt
 //! and hybrid modes. The route picks the credential by mode; these functions check it.
 
+use keycard_core::freshness::Freshness;
 use keycard_core::opaque::{OpaqueKind, OpaqueToken};
 use keycard_core::session::{Session, SessionKind};
 use keycard_core::user::User;
@@ -8,7 +9,6 @@ use keycard_core::{SessionId, UnixTime, UserId};
 
 use crate::error::AuthError;
 use crate::events::CacheName;
-use crate::feed::health::Freshness;
 use crate::service::Auth;
 use crate::tokens::Bearer;
 

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use keycard_core::freshness::{FeedHealth, Freshness};
 use keycard_core::revocation::{Revocation, Revoked};
 use keycard_core::revocation_set::RevocationSet;
 use keycard_core::user::PasswordHasher;
@@ -18,7 +19,6 @@ use crate::cache::sessions::SessionCache;
 use crate::cache::tokens::TokenCache;
 use crate::cache::users::UserCache;
 use crate::events::AuthEvents;
-use crate::feed::health::{FeedHealth, Freshness};
 use crate::feed::log::RevocationLog;
 use crate::hashing::HashPool;
 use crate::limiter::Limiter;

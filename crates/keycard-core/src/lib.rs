@@ -34,7 +34,8 @@
 //!   [`jose::jws::verify`].
 //! - [`jwt`]: claims, [`jwt::Validation`] (leeway, `exp`/`nbf`/`iat`, `iss`, `aud`, `typ`).
 //! - [`opaque`]: session ids and refresh tokens, kept only as digests.
-//! - [`revocation_set`]: the in-memory set of live revocations every verifier consults.
+//! - [`revocation_set`]: the in-memory set of live revocations every verifier consults;
+//!   [`freshness`]: the staleness rule that says when that set may be trusted.
 //! - [`cache`]: bounded maps for the hot path, and the verified-token cache (a token seen
 //!   before costs a hash lookup instead of a signature check).
 //! - [`user`], [`session`] (with refresh rotation), [`revocation`], [`audit`],
@@ -57,6 +58,7 @@ pub mod audit;
 pub mod cache;
 pub mod clock;
 pub mod error;
+pub mod freshness;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

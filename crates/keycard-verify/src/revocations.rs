@@ -5,23 +5,22 @@
 //! (503) rather than accept from memory that may be missing a logout.
 //!
 //! - [`events`]: the JSON of each event, read into the domain's revocations.
-//! - [`freshness`]: the staleness rule.
+//! - the staleness rule is the server's own ([`keycard_core::freshness`]).
 //! - [`follower`]: the task that connects, reads, applies, and resumes with
 //!   `Last-Event-ID` when the connection is lost.
 
 pub mod events;
 pub mod follower;
-pub mod freshness;
 
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use keycard_core::UnixTime;
+use keycard_core::freshness::{FeedHealth, Freshness};
 use keycard_core::revocation_set::RevocationSet;
 use tokio::sync::watch;
 
 use self::events::StreamEvent;
-use self::freshness::Freshness;
 use crate::error::VerifyError;
 use crate::token::VerifiedToken;
 
@@ -29,7 +28,7 @@ use crate::token::VerifiedToken;
 #[derive(Debug)]
 pub struct Revocations {
     set: RwLock<RevocationSet>,
-    freshness: Freshness,
+    freshness: FeedHealth,
     /// Becomes `true` at the first snapshot.
     synced: watch::Sender<bool>,
 }
@@ -39,7 +38,7 @@ impl Revocations {
     pub fn new(staleness: Duration) -> Self {
         Self {
             set: RwLock::new(RevocationSet::new()),
-            freshness: Freshness::new(staleness),
+            freshness: FeedHealth::new(staleness),
             synced: watch::Sender::new(false),
         }
     }
@@ -47,13 +46,13 @@ impl Revocations {
     /// Refuses a token whose session or user is revoked, and any token while the stream
     /// is stale.
     pub fn check(&self, token: &VerifiedToken) -> Result<(), VerifyError> {
-        let fresh = self.freshness.is_fresh(|| {
+        let freshness = self.freshness.check(|| {
             tracing::warn!(
                 bound = ?self.freshness.bound(),
                 "revocation stream silent past the staleness bound; refusing tokens (503) until it is back"
             );
         });
-        if !fresh {
+        if freshness == Freshness::Stale {
             return Err(VerifyError::Stale);
         }
         let claims = token.claims();
@@ -64,7 +63,7 @@ impl Revocations {
 
     /// Whether memory may be trusted now.
     pub fn is_fresh(&self) -> bool {
-        self.freshness.peek()
+        self.freshness.is_fresh()
     }
 
     /// Waits until the first snapshot has been applied, at most `deadline`; returns

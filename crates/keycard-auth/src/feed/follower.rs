@@ -102,10 +102,10 @@ impl Auth {
 mod tests {
     use std::sync::Arc;
 
+    use keycard_core::freshness::Freshness;
     use keycard_core::revocation::{Revocation, Revoked};
     use keycard_core::{Algorithm, Key, KeySet, SessionId, SystemClock};
 
-    use crate::feed::health::Freshness;
     use crate::{Auth, AuthSettings};
 
     async fn service() -> Auth {

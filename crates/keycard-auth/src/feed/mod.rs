@@ -5,7 +5,8 @@
 //!   feed docs, and docs/ARCHITECTURE.md);
 //! - heartbeats sent through the feed at a fixed interval ([`HEARTBEAT_EVERY`]), so every
 //!   instance hears from the path even when nobody revokes anything;
-//! - [`health`]: when the feed was last heard from, and whether memory may be trusted;
+//! - when the feed was last heard from, and whether memory may be trusted: the staleness
+//!   rule of [`keycard_core::freshness`], kept in the service;
 //! - [`log`]: the revocations applied here, numbered, for verifiers that follow this
 //!   instance over `GET /v1/revocations`.
 //!
@@ -15,7 +16,6 @@
 //! answer either, the request is refused with 503.
 
 pub mod follower;
-pub mod health;
 pub mod log;
 
 use std::time::Duration;

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
+use keycard_core::freshness::Freshness;
 use keycard_core::store::StoreError;
 use keycard_core::{SessionId, UserId};
 
 use super::dto::discovery::{Health, HealthStatus};
 use super::dto::problems;
-use keycard_auth::feed::health::Freshness;
 
 use crate::error::WebError;
 use crate::state::AppState;

@@ -22,9 +22,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, Sse};
 use keycard_auth::Auth;
-use keycard_auth::feed::health::Freshness;
 use keycard_auth::feed::log::{Applied, Resume};
 use keycard_auth::settings::Permission;
+use keycard_core::freshness::Freshness;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 

@@ -1,7 +1,10 @@
-//! Whether this instance may trust its in-memory revocations: it may while it has heard
-//! from its feed within the staleness bound. Elapsed time is measured on tokio's monotonic
-//! clock (a measurement, not a reading of the time of day, so not the service's `Clock`),
-//! which tests can pause and advance.
+//! The staleness rule: revocations held in memory may be trusted while their source was
+//! heard from within the staleness bound; never heard, or the source lost, they may not.
+//! One rule for both holders: a server instance and its revocation feed (`keycard-auth`),
+//! and a resource server and Keycard's revocation stream (`keycard-verify`).
+//!
+//! Elapsed time is measured on tokio's monotonic clock (a measurement, not a reading of the
+//! time of day, so not a [`Clock`](crate::clock::Clock)), which tests can pause and advance.
 
 use std::sync::Mutex;
 use std::sync::PoisonError;
@@ -10,7 +13,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// The feed's health as this instance sees it.
+/// The health of a revocation source (a feed, a stream) as its holder sees it.
 #[derive(Debug)]
 pub struct FeedHealth {
     bound: Duration,
@@ -28,7 +31,7 @@ pub enum Freshness {
 }
 
 impl FeedHealth {
-    /// Nothing heard yet: stale until the feed first answers.
+    /// Nothing heard yet: stale until the source first speaks.
     pub fn new(bound: Duration) -> Self {
         Self {
             bound,
@@ -37,22 +40,23 @@ impl FeedHealth {
         }
     }
 
-    /// The feed answered now.
+    /// The source spoke now.
     pub fn heard(&self) {
         *self.lock() = Some(Instant::now());
     }
 
-    /// Forgets the last answer (the subscription ended): stale until the next one.
+    /// Forgets the last word (the subscription or the stream ended): stale until the next.
     pub fn lost(&self) {
         *self.lock() = None;
     }
 
-    /// How long ago the feed last answered; `None` if never since the last loss.
+    /// How long ago the source last spoke; `None` if never since the last loss.
     pub fn age(&self) -> Option<Duration> {
         self.lock().map(|at| at.elapsed())
     }
 
-    /// Whether the feed was heard from within the bound, without counting a transition.
+    /// Whether the source was heard from within the bound, without counting a transition
+    /// (for probes).
     pub fn is_fresh(&self) -> bool {
         self.age().is_some_and(|age| age <= self.bound)
     }
@@ -98,9 +102,15 @@ mod tests {
         );
         health.heard();
         assert_eq!(health.check(|| transitions += 1), Freshness::Fresh);
-        tokio::time::advance(Duration::from_millis(1999)).await;
-        assert_eq!(health.check(|| transitions += 1), Freshness::Fresh);
-        tokio::time::advance(Duration::from_millis(2)).await;
+        tokio::time::advance(Duration::from_millis(2000)).await;
+        assert_eq!(
+            health.check(|| transitions += 1),
+            Freshness::Fresh,
+            "the bound itself is fresh"
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(!health.is_fresh(), "a probe sees it stale");
+        assert_eq!(transitions, 0, "and counts nothing");
         assert_eq!(health.check(|| transitions += 1), Freshness::Stale);
         assert_eq!(health.check(|| transitions += 1), Freshness::Stale);
         assert_eq!(transitions, 1, "one stale period counted once");
