@@ -44,8 +44,7 @@ async fn serve(settings: Settings) -> Result<(), Failure> {
     // not kill.
     let interrupt = listen_for(SignalKind::interrupt())?;
     let terminate = listen_for(SignalKind::terminate())?;
-    let listener = tokio::net::TcpListener::bind(settings.addr)
-        .await
+    let listener = keycard_server::connections::bind(settings.addr)
         .map_err(|e| Failure::Input(format!("cannot listen on {}: {e}", settings.addr)))?;
     let bound = listener
         .local_addr()

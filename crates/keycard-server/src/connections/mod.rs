@@ -34,7 +34,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use prometheus_client::metrics::counter::Counter;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
@@ -48,6 +48,13 @@ pub use per_address::PerAddress;
 /// After shutdown is signalled, how long in-flight requests get to finish before the
 /// server stops anyway.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The listen backlog [`bind`] asks for: connections the kernel completes while the loop
+/// has not accepted them yet. Linux caps it at `net.core.somaxconn` (4096 on current
+/// kernels). Tokio's `TcpListener::bind` asks for 1024; under a flood of connections (one
+/// host reconnecting as fast as the per-address limit closes it) a queue that short
+/// overflows, and a client whose handshake is dropped retries only after a second.
+pub const LISTEN_BACKLOG: u32 = 4096;
 
 /// How long the loop waits before accepting again after an error that is not one
 /// connection's (out of file descriptors, say): retrying at once would spin.
@@ -64,6 +71,18 @@ pub struct Connections {
     pub max_connections: usize,
     /// Connections one client address may hold at once.
     pub per_address: PerAddress,
+}
+
+/// Listens on `addr` as `TcpListener::bind` does (address reuse on, so a restarted server
+/// binds at once), with a backlog of [`LISTEN_BACKLOG`].
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains (see the module
@@ -175,4 +194,26 @@ fn is_one_connections(error: &std::io::Error) -> bool {
         error.kind(),
         ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A server that closed a connection first keeps it in TIME_WAIT; restarted at once on
+    /// the same port, it must still bind (as `TcpListener::bind` would).
+    #[tokio::test]
+    async fn a_restarted_server_binds_its_port_again_at_once() {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = TcpStream::connect(addr).await.unwrap();
+        let (served, _) = listener.accept().await.unwrap();
+        drop(served);
+        drop(listener);
+        drop(client);
+        let again = bind(addr).unwrap();
+        assert_eq!(again.local_addr().unwrap(), addr);
+    }
 }
