@@ -37,6 +37,15 @@ pub struct Refreshed {
     pub refresh: OpaqueToken,
 }
 
+/// How a refresh's account check was answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AccountCheck {
+    /// By the user store.
+    Answered,
+    /// By the fresh revocation memory, the user store being unavailable.
+    StoreUnavailable,
+}
+
 impl Auth {
     /// Presents a refresh token.
     pub async fn refresh(
@@ -91,13 +100,25 @@ impl Auth {
             Rotation::Dead(_) => return Err(AuthError::InvalidToken("revoked")),
             Rotation::Unknown => return Err(AuthError::InvalidToken("unknown_refresh_token")),
         };
-        self.refuse_if_account_ended(&session, now).await?;
+        let account = self.refuse_if_account_ended(&session, now).await?;
         let access = self.mint(&session.user_id, &session.id, now)?;
         if kind == AuditKind::Refresh {
             self.events().refreshed();
         }
-        self.audit(kind, Some(&session.user_id), Some(&session.id), client, now)
-            .await;
+        match account {
+            AccountCheck::Answered => {
+                self.audit(kind, Some(&session.user_id), Some(&session.id), client, now)
+                    .await;
+            }
+            // The audit log lives in the user store, which just failed: writing to it
+            // would hold the answer for the pool's acquire timeout again, then fail.
+            AccountCheck::StoreUnavailable => tracing::warn!(
+                kind = kind.as_str(),
+                session = %session.id,
+                user = %session.user_id,
+                "audit event not stored: the user and audit store is unavailable"
+            ),
+        }
         Ok(Refreshed {
             session,
             access,
@@ -106,7 +127,7 @@ impl Auth {
     }
 
     /// Ends the family and refuses if its account is gone or disabled, or the family was
-    /// created before the account's `not_before`.
+    /// created before the account's `not_before`; says whether the user store answered.
     ///
     /// The rotation is already in the session store when this runs. If the user store
     /// cannot answer, refusing would leave the client holding the predecessor, and its
@@ -120,7 +141,7 @@ impl Auth {
         &self,
         session: &Session,
         now: UnixTime,
-    ) -> Result<(), AuthError> {
+    ) -> Result<AccountCheck, AuthError> {
         let user = match self.stores().users.load_user(&session.user_id).await {
             Ok(user) => user,
             Err(error) => {
@@ -139,14 +160,14 @@ impl Auth {
                     return Err(error);
                 }
                 tracing::warn!(session = %session.id, user = %session.user_id, %error, "user store unavailable: refresh allowed on the fresh revocation memory");
-                return Ok(());
+                return Ok(AccountCheck::StoreUnavailable);
             }
         };
         let rule = match user {
             None => "unknown_user",
             Some(user) if user.disabled => "user_disabled",
             Some(user) if session.created_at < user.not_before => "revoked",
-            Some(_) => return Ok(()),
+            Some(_) => return Ok(AccountCheck::Answered),
         };
         self.end_session(&session.id, now).await?;
         tracing::info!(session = %session.id, user = %session.user_id, rule, "refresh refused: the account's sessions had ended; family ended");
