@@ -1,6 +1,7 @@
 //! The router and the serve loop. The library never binds a socket: the caller hands
 //! [`run`] a bound listener and a shutdown future, so tests run the real server
-//! in-process on an ephemeral port, and `keycard serve` binds the configured address.
+//! in-process on an ephemeral port, and `keycard serve` binds the configured address
+//! ([`connections::bind`]).
 
 use std::future::Future;
 
@@ -16,6 +17,7 @@ use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::body_deadline::BodyDeadlineLayer;
 use crate::config::Mode;
 use crate::connections;
 pub use crate::connections::DRAIN_TIMEOUT;
@@ -106,13 +108,16 @@ pub fn router(state: AppState) -> Router {
 ///   `Form`: no handler reads one otherwise), on the bytes read. tower-http's
 ///   `RequestBodyLimitLayer` would add a check of `Content-Length` before any handler, at
 ///   the price of a body wrapper and a reallocated response per request; a declared length
-///   over the limit is refused by the extractor all the same, after at most `limit` bytes.
+///   over the limit is refused by the extractor all the same, after at most `limit` bytes;
+/// - the body deadline (408 for a body still arriving after `body_read_timeout`), which
+///   touches only requests that have a body ([`crate::body_deadline`]).
 ///
 /// The layers are composed into one stack and applied once: `Router::layer` boxes what it
 /// wraps on every route, so applying them one by one cost a boxed service and a boxed
 /// future per layer and request (`bench/src/bin/layer_cost.rs` shows the difference).
 pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let limit = state.settings().body_limit;
+    let body_read_timeout = state.settings().body_read_timeout;
     // tower-http's layers answer with their own body types; `into_response` brings each
     // back to axum's `Body` for the layer above.
     let tracing = request_tracing().map(|trace| {
@@ -128,7 +133,8 @@ pub fn layered(routes: Router<AppState>, state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ))
         .layer(MapResponseLayer::new(problem_for_bare_errors))
-        .layer(DefaultBodyLimit::max(limit));
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(BodyDeadlineLayer::new(body_read_timeout));
     routes.layer(stack).with_state(state)
 }
 

@@ -46,7 +46,8 @@
 //! - [`state`]: [`AppState`], what every handler can reach: the service, the settings,
 //!   the metrics.
 //! - [`app`]: the router (per mode), its layers (tracing, `no-store`, body limit,
-//!   problem+json, request counting) and the serve loop with graceful shutdown.
+//!   problem+json, request counting, the body deadline of [`body_deadline`]) and the
+//!   serve loop with graceful shutdown.
 //! - [`routes`]: the handlers, one file per concern, each a few lines over the service;
 //!   `extract` (credentials, CSRF headers, cookies) and `client` (user agent, address
 //!   behind trusted proxies) read requests; `ui` serves the embedded pages of `web/`;
@@ -58,6 +59,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod body_deadline;
 pub mod bootstrap;
 pub mod config;
 pub mod connections;

@@ -162,6 +162,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYCARD_HEADER_READ_TIMEOUT", value_name = "DURATION")]
     pub header_read_timeout: Option<Seconds>,
 
+    /// How long a request's body may take to arrive whole, from its headers; past it the
+    /// answer is 408 and the connection is closed (against slow-body clients) [default: 10s].
+    #[arg(long, env = "KEYCARD_BODY_READ_TIMEOUT", value_name = "DURATION")]
+    pub body_read_timeout: Option<Seconds>,
+
     /// How long a connection may be silent in both directions before it is closed; keep it
     /// above a load balancer's own keep-alive timeout [default: 75s].
     #[arg(long, env = "KEYCARD_IDLE_TIMEOUT", value_name = "DURATION")]

@@ -109,6 +109,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Largest request body accepted.
     pub body_limit: usize,
+    /// How long a request body may take to arrive whole.
+    pub body_read_timeout: Duration,
     /// The limits on connections: header read timeout, connections at once.
     pub connections: Connections,
     /// Reverse proxies whose forwarded-address headers are believed.
@@ -147,6 +149,9 @@ pub mod defaults {
     pub const REDIS_PREFIX: &str = "keycard";
     /// 64 KiB: JSON bodies of this API are a few hundred bytes.
     pub const BODY_LIMIT: usize = 64 * 1024;
+    /// Seconds a client may take to send a request's body, once its headers are in: the
+    /// bodies of this API are a few hundred bytes.
+    pub const BODY_READ_TIMEOUT_SECS: u64 = 10;
     /// Seconds a client may take to send a request's headers.
     pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
     /// Seconds a connection may be silent: above the 60 s idle timeout of common load
@@ -190,6 +195,12 @@ impl Settings {
         if !(1024..=64 * 1024 * 1024).contains(&body_limit) {
             return Err(invalid("body_limit", "must be 1024 to 67108864 bytes"));
         }
+        let body_read_timeout = args
+            .body_read_timeout
+            .map_or(defaults::BODY_READ_TIMEOUT_SECS, Seconds::get);
+        if !(1..=300).contains(&body_read_timeout) {
+            return Err(invalid("body_read_timeout", "must be 1s to 5m"));
+        }
         let connections = connections(&args)?;
         let settings = Self {
             connections,
@@ -198,6 +209,7 @@ impl Settings {
             addr,
             data_dir,
             body_limit,
+            body_read_timeout: Duration::from_secs(body_read_timeout),
             trusted_proxies: args.trusted_proxies.unwrap_or_default(),
             master_key: args.master_key,
             issuer_from_addr: args.issuer.is_none(),

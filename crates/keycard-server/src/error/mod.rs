@@ -38,6 +38,9 @@ pub enum WebError {
     /// The body is larger than the configured limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the body read timeout.
+    #[error("request body too slow")]
+    RequestTimeout,
     /// The body's content type is not one the route reads.
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -64,6 +67,7 @@ impl WebError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotReady { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -77,6 +81,7 @@ impl WebError {
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::PayloadTooLarge => "payload-too-large",
+            Self::RequestTimeout => "request-timeout",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::NotReady { .. } => "unavailable",
         }
@@ -110,6 +115,7 @@ impl WebError {
             Self::NotFound => "No resource at this path.".into(),
             Self::MethodNotAllowed => "This resource does not accept this method.".into(),
             Self::PayloadTooLarge => "The request body is larger than this server accepts.".into(),
+            Self::RequestTimeout => "The request body did not arrive in time.".into(),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
             Self::NotReady { what } => format!("The {what} did not answer; try again shortly."),
         }

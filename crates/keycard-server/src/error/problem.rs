@@ -55,6 +55,7 @@ pub fn title(name: &str) -> &'static str {
         "invalid-password" => "Invalid password",
         "method-not-allowed" => "Method not allowed",
         "payload-too-large" => "Request body too large",
+        "request-timeout" => "Request timeout",
         "unsupported-media-type" => "Unsupported media type",
         "too-many-requests" => "Too many requests",
         "unavailable" => "Service unavailable",

@@ -124,6 +124,7 @@ pub const MODES_EXTENSION: &str = "x-keycard-modes";
             problems::Forbidden,
             problems::NotFound,
             problems::Conflict,
+            problems::RequestTimeout,
             problems::PayloadTooLarge,
             problems::UnsupportedMediaType,
             problems::UnprocessableEntity,

@@ -48,6 +48,7 @@ pub const REFRESH: &str = "/v1/token/refresh";
         (status = 400, response = problems::BadRequest),
         (status = 401, response = problems::Unauthorized),
         (status = 403, response = problems::Forbidden),
+        (status = 408, response = problems::RequestTimeout),
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 500, response = problems::InternalError),

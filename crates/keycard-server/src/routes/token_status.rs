@@ -38,6 +38,7 @@ pub const STATUS_PATH: &str = "/v1/token/status";
     responses(
         (status = 200, description = "Whether the token is live.", body = TokenStatus),
         (status = 400, response = problems::BadRequest),
+        (status = 408, response = problems::RequestTimeout),
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 500, response = problems::InternalError),

@@ -23,6 +23,7 @@ use crate::state::AppState;
         (status = 201, description = "The account exists.", body = User),
         (status = 400, response = problems::BadRequest),
         (status = 409, response = problems::Conflict),
+        (status = 408, response = problems::RequestTimeout),
         (status = 413, response = problems::PayloadTooLarge),
         (status = 415, response = problems::UnsupportedMediaType),
         (status = 422, response = problems::UnprocessableEntity),

@@ -3,6 +3,9 @@
 //! a normal client still gets served. The server here reads headers for at most 1 s and
 //! serves 4 connections at once; bounds are generous (CI shares 2 cores).
 //!
+//! A body sent a byte at a time, each byte inside the idle timeout, is cut by the body
+//! deadline with 408.
+//!
 //! Then the per-address limit: a slow host (127.0.0.2: Linux answers all of 127.0.0.0/8 on
 //! loopback) holding as many connections as it can, while a client at 127.0.0.1 is served
 //! at once instead of waiting for the header timeout to free a slot; and a trusted proxy,
@@ -129,6 +132,50 @@ async fn clients_are_served_while_slow_ones_hold_every_slot() {
             "a slow client held a slot for {held:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_body_sent_a_byte_at_a_time_is_cut_with_408() {
+    let dir = scratch("hostile-slow-body");
+    let mut args = args(dir.path());
+    args.body_read_timeout = Some(Seconds::new(1));
+    let server = TestServer::start(args).await;
+    let addr = addr(&server);
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /v1/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0_u8; 1024];
+    while started.elapsed() < CLOSED_WITHIN * 2 {
+        tokio::select! {
+            read = stream.read(&mut buffer) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            },
+            () = tokio::time::sleep(Duration::from_millis(300)) => {
+                if stream.write_all(b" ").await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let held = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("/problems/request-timeout"), "{answer}");
+    assert!(
+        held < CLOSED_WITHIN,
+        "a slow-body client held its connection for {held:?}"
+    );
 }
 
 const SLOW_HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));

@@ -43,6 +43,12 @@ pub struct NotFound(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct Conflict(pub Problem);
 
+/// 408 `request-timeout`: the body did not arrive whole within the body read timeout; the
+/// connection is closed.
+#[derive(Debug, ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RequestTimeout(pub Problem);
+
 /// 413 `payload-too-large`: the body is larger than the configured limit.
 #[derive(Debug, ToResponse)]
 #[response(content_type = "application/problem+json")]
