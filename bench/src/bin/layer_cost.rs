@@ -30,6 +30,7 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use keycard_core::SystemClock;
+use keycard_server::body_deadline::BodyDeadlineLayer;
 use keycard_server::config::{ServeArgs, Settings};
 use keycard_server::error::problem_for_bare_errors;
 use keycard_server::metrics::CountRequestsLayer;
@@ -97,6 +98,7 @@ fn main() {
             .expect("bootstrap");
         let mode = state.auth().settings().mode;
         let limit = state.settings().body_limit;
+        let body_read_timeout = state.settings().body_read_timeout;
         let metrics = state.metrics().clone();
         let bare = || Router::new().route("/healthz", get(health::healthz));
         let mut routers: Vec<(&str, Router)> = vec![
@@ -125,6 +127,10 @@ fn main() {
                 bare()
                     .layer(DefaultBodyLimit::max(limit))
                     .layer(RequestBodyLimitLayer::new(limit)),
+            ),
+            (
+                "bare + body deadline",
+                bare().layer(BodyDeadlineLayer::new(body_read_timeout)),
             ),
             (
                 "Keycard's routes, no layers",
