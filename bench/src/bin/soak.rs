@@ -2,7 +2,8 @@
 //! fixed rate for minutes: logins, refreshes (hybrid), `/v1/me`, `/v1/sessions`, logouts
 //! and logged-out credentials tried again, from the fault drills' workers. Every window
 //! (10 s) records each operation's latency percentiles, counted from when the request
-//! was due (so a server that falls behind shows it), and the server's resident memory.
+//! was due (so a server that falls behind shows it), the server's resident memory, and
+//! on SQLite the size of the write-ahead log (a suspect when writes slow down).
 //!
 //! ```text
 //! cargo build --release -p keycard-cli -p keycard-bench
@@ -70,6 +71,8 @@ struct Sample {
     at: f64,
     /// Resident memory of the server at the window's end, MiB.
     rss_mib: f64,
+    /// The SQLite write-ahead log's size at the window's end, MiB (0 without SQLite).
+    wal_mib: f64,
     /// (operation, p50 ms, p99 ms, requests) for each operation with requests.
     ops: Vec<(Op, f64, f64, usize)>,
 }
@@ -161,6 +164,7 @@ async fn soak(args: &Args) -> Result<u64, Box<dyn std::error::Error>> {
         tokio::time::sleep_until((start + Duration::from_secs((window + 1) * args.window)).into())
             .await;
         let rss_mib = resident_mib(pid)?;
+        let wal_mib = wal_mib(server.data_dir());
         // Requests still in flight land in the next window; this one is complete enough.
         let ops = [
             Op::Me,
@@ -186,6 +190,7 @@ async fn soak(args: &Args) -> Result<u64, Box<dyn std::error::Error>> {
         samples.push(Sample {
             at: start.elapsed().as_secs_f64(),
             rss_mib,
+            wal_mib,
             ops,
         });
     }
@@ -229,6 +234,15 @@ fn resident_mib(pid: u32) -> Result<f64, Box<dyn std::error::Error>> {
     Ok(kib / 1024.0)
 }
 
+/// The size of the SQLite write-ahead log in `data_dir`, in MiB; 0 if there is none.
+fn wal_mib(data_dir: &std::path::Path) -> f64 {
+    let wal = data_dir.join(format!(
+        "{}-wal",
+        keycard_server::config::defaults::SQLITE_FILE
+    ));
+    std::fs::metadata(wal).map_or(0.0, |meta| meta.len() as f64 / (1024.0 * 1024.0))
+}
+
 fn p99_of(sample: &Sample, op: Op) -> Option<f64> {
     sample
         .ops
@@ -241,9 +255,9 @@ fn p99_of(sample: &Sample, op: Op) -> Option<f64> {
 fn print_minutes(samples: &[Sample], window: u64) {
     let per_minute = usize::try_from((60 / window.max(1)).max(1)).unwrap_or(1);
     println!(
-        "\n| minute | requests | me p99 | sessions p99 | refresh p99 | login p99 | logout p99 | RSS |"
+        "\n| minute | requests | me p99 | sessions p99 | refresh p99 | login p99 | logout p99 | RSS | WAL (largest) |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (minute, chunk) in samples.chunks(per_minute).enumerate() {
         let worst = |op: Op| {
             chunk
@@ -256,8 +270,9 @@ fn print_minutes(samples: &[Sample], window: u64) {
         };
         let requests: usize = chunk.iter().flat_map(|s| s.ops.iter().map(|o| o.3)).sum();
         let rss = chunk.last().map_or(0.0, |s| s.rss_mib);
+        let wal = chunk.iter().map(|s| s.wal_mib).fold(0.0, f64::max);
         println!(
-            "| {} | {requests} | {} | {} | {} | {} | {} | {rss:.1} MiB |",
+            "| {} | {requests} | {} | {} | {} | {} | {} | {rss:.1} MiB | {wal:.1} MiB |",
             minute + 1,
             worst(Op::Me),
             worst(Op::Sessions),
@@ -289,14 +304,15 @@ fn print_flatness(samples: &[Sample]) {
 }
 
 fn csv(samples: &[Sample]) -> String {
-    let mut out = String::from("seconds,rss_mib,op,p50_ms,p99_ms,requests\n");
+    let mut out = String::from("seconds,rss_mib,wal_mib,op,p50_ms,p99_ms,requests\n");
     for sample in samples {
         for (op, p50, p99, n) in &sample.ops {
             let _ = writeln!(
                 out,
-                "{:.1},{:.1},{},{p50:.2},{p99:.2},{n}",
+                "{:.1},{:.1},{:.2},{},{p50:.2},{p99:.2},{n}",
                 sample.at,
                 sample.rss_mib,
+                sample.wal_mib,
                 op.name()
             );
         }
@@ -320,11 +336,18 @@ fn chart(title: &str, samples: &[Sample]) -> String {
             })
         })
         .collect();
-    let memory = vec![Series {
+    let mut memory = vec![Series {
         name: "server RSS".into(),
         colour: "#333",
         points: samples.iter().map(|s| (minutes(s), s.rss_mib)).collect(),
     }];
+    if samples.iter().any(|s| s.wal_mib > 0.0) {
+        memory.push(Series {
+            name: "SQLite WAL".into(),
+            colour: "#8a8a8a",
+            points: samples.iter().map(|s| (minutes(s), s.wal_mib)).collect(),
+        });
+    }
     render(
         title,
         "minutes",
@@ -335,7 +358,7 @@ fn chart(title: &str, samples: &[Sample]) -> String {
                 series: latency,
             },
             Panel {
-                title: "resident memory of keycard serve".into(),
+                title: "resident memory of keycard serve (and the SQLite WAL's size)".into(),
                 unit: "MiB".into(),
                 series: memory,
             },

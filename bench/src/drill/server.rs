@@ -61,6 +61,12 @@ impl KeycardProcess {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The server's data directory (the SQLite file and its WAL, when the stores are
+    /// SQLite).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     /// The server's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
