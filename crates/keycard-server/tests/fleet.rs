@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::backend::Backend;
 use common::fleet::{ADMIN_TOKEN, Fleet, Shared};
 use common::tcp_proxy::Proxy;
-use common::{TestServer, client};
+use common::{TestServer, client, metric};
 use keycard_server::config::{Mode, ServeArgs};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -200,18 +200,7 @@ async fn every_revocation_reaches_every_instance(fleet: &Fleet) {
 
 /// How many times `server` has (re)subscribed to its feed, from its metrics.
 async fn resyncs(server: &TestServer) -> u64 {
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix("keycard_revocation_feed_resyncs_total "))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap()
+    metric(server, "keycard_revocation_feed_resyncs_total").await
 }
 
 /// Cuts every feed connection at the backend (as a failover or a network blip does),

@@ -192,6 +192,23 @@ pub async fn assert_unauthenticated(response: reqwest::Response) {
     assert_problem(response, reqwest::StatusCode::UNAUTHORIZED, "invalid-token").await;
 }
 
+/// The value of the unlabelled series `name` (a counter: `..._total`) in `server`'s
+/// `/metrics`; panics if it is absent.
+pub async fn metric(server: &TestServer, name: &str) -> u64 {
+    let text = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from\n{text}"))
+}
+
 /// Registers `email` with `password`, asserting 201; returns the created user.
 pub async fn register(server: &TestServer, email: &str, password: &str) -> serde_json::Value {
     let response = client()

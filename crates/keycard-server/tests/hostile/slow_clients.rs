@@ -20,7 +20,7 @@ use keycard_auth::settings::Seconds;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::common::{Scratch, TestServer, args, client, scratch};
+use crate::common::{Scratch, TestServer, args, client, metric, scratch};
 
 const MAX_CONNECTIONS: usize = 4;
 /// Well past the 1 s header timeout, well short of a client that dribbles forever.
@@ -197,18 +197,7 @@ async fn start_per_address(proxy: bool) -> (Scratch, TestServer) {
 
 /// The server's count of connections refused by the per-address limit.
 async fn refused_connections(server: &TestServer) -> u64 {
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix("keycard_connections_refused_total "))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap()
+    metric(server, "keycard_connections_refused_total").await
 }
 
 #[tokio::test]
