@@ -4,8 +4,8 @@
 //! 127.0.0.1 send mixed load, each request on a new connection. The server's header read
 //! timeout cuts the attackers; its connection limit keeps them from exhausting its
 //! sockets; its per-address limit keeps them to their share of the slots, so the clients
-//! are served as if there were no attack. With the per-address limit off, the clients are
-//! still all served, but each new connection waits its turn in the backlog behind the
+//! are served in milliseconds, not seconds. With the per-address limit off, the clients
+//! are still all served, but each new connection waits its turn in the backlog behind the
 //! attackers'.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -53,8 +53,9 @@ pub struct SlowReport {
     pub tally: Arc<Tally>,
     /// Attacking connections the server closed.
     pub attackers_cut: u64,
-    /// Of those, the ones closed as soon as accepted (the per-address limit), as the
-    /// server's `/metrics` counted them.
+    /// Attacking connections closed as soon as accepted (the per-address limit), as the
+    /// server's `/metrics` counted them (some may be counted here and not in
+    /// `attackers_cut`: those the drill stopped watching before it saw them closed).
     pub attackers_refused: u64,
     /// The longest an attacking connection was held open, in milliseconds.
     pub longest_hold_ms: u64,
