@@ -4,7 +4,7 @@
 //! The connection loop bounds how long headers may take (hyper's header read timeout) and
 //! how long a connection may be silent (`connections/idle.rs`), but not a body sent a byte
 //! at a time, each byte just inside the idle timeout: such a client would hold its
-//! connection for hours. tower-http's `RequestBodyTimeoutLayer` restarts its timer at every
+//! connection for weeks (64 KiB of body at one byte a minute). tower-http's `RequestBodyTimeoutLayer` restarts its timer at every
 //! frame, which is exactly what that client exploits; this deadline is for the whole body.
 //!
 //! A request whose body is known to be empty (every `GET`) is passed through untouched. For

@@ -16,7 +16,9 @@ mod common;
 use std::sync::Arc;
 
 use common::backend::Backend;
-use common::{Scratch, TestServer, args, assert_problem, assert_unauthenticated, client, scratch};
+use common::{
+    Scratch, TestServer, args, assert_problem, assert_unauthenticated, client, metric, scratch,
+};
 use keycard_core::audit::AuditQuery;
 use keycard_core::{SessionId, SystemClock, UnixTime, UserId};
 use keycard_server::config::Mode;
@@ -403,19 +405,7 @@ async fn password_change_checks_both_passwords_and_ends_other_sessions(backend: 
 
 /// `keycard_auth_check_duration_seconds_count` on `/metrics`.
 async fn auth_checks_timed(server: &TestServer) -> u64 {
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let line = text
-        .lines()
-        .find(|line| line.starts_with("keycard_auth_check_duration_seconds_count "))
-        .unwrap();
-    line.rsplit(' ').next().unwrap().parse().unwrap()
+    metric(server, "keycard_auth_check_duration_seconds_count").await
 }
 
 async fn auth_check_answers_204_with_headers_then_401_after_logout(backend: Backend) {

@@ -192,8 +192,8 @@ pub async fn assert_unauthenticated(response: reqwest::Response) {
     assert_problem(response, reqwest::StatusCode::UNAUTHORIZED, "invalid-token").await;
 }
 
-/// The value of the unlabelled series `name` (a counter: `..._total`) in `server`'s
-/// `/metrics`; panics if it is absent.
+/// The value of the unlabelled series `name` (a counter's `..._total`, a histogram's
+/// `..._count`) in `server`'s `/metrics`; panics if it is absent.
 pub async fn metric(server: &TestServer, name: &str) -> u64 {
     let text = client()
         .get(server.url("/metrics"))
